@@ -1,0 +1,197 @@
+/**
+ * The effective tracecar configuration, after defaults, file, environment and CLI flags have
+ * been merged, validated and frozen. Durations are milliseconds, ratios are 0..1, percents 0..100.
+ * The YAML file uses the same shape with human units ("250ms", "2s", "10%"); see config/schema.json.
+ */
+export type PropagationFormat = 'w3c' | 'b3' | 'b3multi';
+
+export interface ServiceConfig {
+  /** service.name resource attribute. @default "tracecar-service" (or OTEL_SERVICE_NAME) */
+  name: string;
+  /** service.version resource attribute. */
+  version?: string;
+  /** Extra resource attributes (OTEL_RESOURCE_ATTRIBUTES is merged in). */
+  attributes: Record<string, string>;
+}
+
+export interface TimeoutConfig {
+  /** TCP connect to the upstream; exceeded → 504. @default 2000 */
+  connect: number;
+  /** Wait for the upstream's response headers; exceeded → 504. @default 30000 */
+  response: number;
+  /** Max silence between body chunks either way; exceeded → request aborted. @default 300000 */
+  idle: number;
+}
+
+export interface IngressConfig {
+  /** Port or host:port. @default 8080 on 0.0.0.0 (a sidecar must be reachable by its callers) */
+  listen: string;
+  /** The app this sidecar fronts. Required to run. */
+  target: string;
+  timeout: TimeoutConfig;
+}
+
+export interface EgressRoute {
+  name: string;
+  listen: string;
+  target: string;
+}
+
+export interface EgressConfig {
+  /** Forward-proxy listener (HTTP_PROXY); null = off. @default null (CLI --egress-port turns it on) */
+  listen: string | null;
+  routes: EgressRoute[];
+  /** @default "off" */
+  inferParent: 'off' | 'when-unambiguous';
+  timeout: TimeoutConfig;
+}
+
+export interface PropagationConfig {
+  /** Formats read from incoming requests, in priority order. @default ["w3c","b3","b3multi"] */
+  extract: PropagationFormat[];
+  /**
+   * Formats written to outgoing requests. "w3c" always; B3 style follows what came in when
+   * injectIncomingB3 is true. @default ["w3c"]
+   */
+  inject: PropagationFormat[];
+  /** Also inject the B3 style (single or multi) the caller used. @default true */
+  injectIncomingB3: boolean;
+  /** Correlation id headers, first is canonical (sent on, returned). @default ["x-request-id","x-correlation-id"] */
+  correlationHeaders: string[];
+}
+
+export interface OtlpConfig {
+  /** gRPC endpoint, e.g. http://collector:4317; empty = no OTLP export. */
+  endpoint: string;
+  headers: Record<string, string>;
+  /** Per-export timeout. @default 10000 */
+  timeout: number;
+  /** Compression for gRPC export. @default "none" */
+  compression: 'none' | 'gzip';
+}
+
+export interface ExportConfig {
+  otlp: OtlpConfig;
+  /** Terminal output: one line per request. "auto" = pretty on a TTY, JSON otherwise. @default "auto" */
+  console: 'auto' | 'off' | 'pretty' | 'json';
+  /** Bounded span queue between the request path and the exporter. @default 2048 */
+  maxQueueSize: number;
+  /** @default 512 */
+  maxExportBatchSize: number;
+  /** @default 1000 */
+  scheduledDelay: number;
+}
+
+export interface MatchConfig {
+  method?: string | string[];
+  /** Glob: `*` one segment, `**` any number. */
+  path?: string;
+  host?: string;
+  /** Header name → exact value, or "*" for present. */
+  headers?: Record<string, string>;
+  /** W3C baggage key → exact value (trace-aware chaos targeting). */
+  baggage?: Record<string, string>;
+}
+
+export interface SamplingRule {
+  match: MatchConfig;
+  /** 0..1 */
+  ratio: number;
+  /** Optional per-second cap on sampled traces for this rule. */
+  ratePerSecond?: number;
+}
+
+export interface SamplingConfig {
+  default: { ratio: number; ratePerSecond?: number };
+  /** Respect the caller's sampled flag when present. @default true */
+  parentBased: boolean;
+  rules: SamplingRule[];
+  keep: { errors: boolean; slowerThan: number | null };
+  /** Header that forces sampling when present with any value; null = off. @default "x-tracecar-force" */
+  forceHeader: string | null;
+}
+
+export interface DelayFault {
+  distribution: 'fixed' | 'uniform' | 'normal';
+  /** fixed */
+  value?: number;
+  /** uniform */
+  min?: number;
+  max?: number;
+  /** normal */
+  mean?: number;
+  stddev?: number;
+  percent: number;
+}
+
+export interface ChaosRule {
+  match: MatchConfig;
+  /** @default "ingress" */
+  side: 'ingress' | 'egress' | 'both';
+  delay?: DelayFault;
+  abort?: { status: number; body?: string; percent: number };
+  reset?: { percent: number; afterBytes?: number };
+  throttle?: { bytesPerSecond: number; percent: number };
+  slowBody?: { chunkDelay: number; percent: number };
+}
+
+export interface ChaosConfig {
+  enabled: boolean;
+  /** Honour x-tracecar-chaos request header. @default false */
+  allowHeader: boolean;
+  /** Cap on concurrently active faults (Envoy max_active_faults). null = unlimited. */
+  maxActiveFaults: number | null;
+  /** Seed for reproducible chaos runs; null = Math.random. */
+  seed: number | null;
+  rules: ChaosRule[];
+}
+
+export interface RouteConfig {
+  /** e.g. "/orders/:id" or "/files/**" */
+  pattern: string;
+  /** Optional override of the span name. */
+  name?: string;
+}
+
+export interface RedactConfig {
+  headers: string[];
+  query: string[];
+}
+
+export interface AdminConfig {
+  /** host:port; null = admin off. @default "127.0.0.1:9901" */
+  listen: string | null;
+  viewer: boolean;
+  receiveOtlp: boolean;
+  store: { maxTraces: number; maxBytes: number };
+}
+
+export interface LogConfig {
+  /** pino level. @default "info" */
+  level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+}
+
+export interface TracecarConfig {
+  service: ServiceConfig;
+  ingress: IngressConfig;
+  egress: EgressConfig;
+  propagation: PropagationConfig;
+  export: ExportConfig;
+  sampling: SamplingConfig;
+  chaos: ChaosConfig;
+  routes: RouteConfig[];
+  redact: RedactConfig;
+  admin: AdminConfig;
+  log: LogConfig;
+  /** Grace period for draining in-flight requests on SIGTERM. @default 10000 */
+  shutdownTimeout: number;
+}
+
+/** Deep-partial form accepted by createTracecar and produced by the loader before defaults. */
+export type DeepPartial<T> = T extends (infer U)[]
+  ? U[]
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
+export type TracecarConfigInput = DeepPartial<TracecarConfig>;
