@@ -1,0 +1,362 @@
+/**
+ * The request path, stage by stage, in one place:
+ *
+ *   listener → context (extract | stitch) → correlation → sampling → chaos → upstream → span end → export
+ *
+ * Each stage is a small function over the Hop (the request's tracing state). Listeners call
+ * `handleIngress` / `handleEgress`; everything after the response lives in `finishHop`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { Writable } from 'node:stream';
+import type { Runtime } from './runtime.js';
+import { Hop } from './telemetry/hop.js';
+import { nowMs } from './telemetry/span.js';
+import { newSpanId, newTraceId } from './telemetry/ids.js';
+import { extractContext, injectContext, formatTraceresponse, resolveCorrelationId, parseBaggage } from './propagation/index.js';
+import type { OutgoingContext, ExtractResult } from './propagation/types.js';
+import { appendForwardedHeaders, forwardableRequestHeaders } from './proxy/headers.js';
+import { forwardExchange, hasRequestBody, type ForwardOutcome } from './proxy/exchange.js';
+import type { InflightEntry, InflightRegistry } from './proxy/inflight.js';
+import type { FaultPlan } from './chaos/index.js';
+import { throttle, slowBody, resetAfter } from './chaos/streams.js';
+import type { TimeoutConfig, PropagationFormat } from './config/types.js';
+
+export interface PipelineDeps {
+  /** The config version new requests use. */
+  runtime(): Runtime;
+  inflight: InflightRegistry;
+  /** Span end → sampling tail rule, export, store, access log, metrics. */
+  finish(hop: Hop, rt: Runtime): void;
+  /** In-flight counters (metrics, drain). */
+  started(hop: Hop): void;
+  /** Chaos injected (metrics). */
+  chaosInjected?(kind: string, side: string): void;
+  /** Whether the process is draining: responses then ask clients to close their connections. */
+  draining(): boolean;
+}
+
+/** Where a request goes once the pipeline has decided everything else. */
+export interface UpstreamTarget {
+  dispatcher: Dispatcher;
+  origin: string;
+  path: string;
+  label: string;
+  timeouts: TimeoutConfig;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stages shared by both sides
+
+/** listener: what the request is, before anything is decided. */
+function describeRequest(hop: Hop, req: IncomingMessage, rt: Runtime, target: string): void {
+  const q = target.indexOf('?');
+  hop.path = q === -1 ? target : target.slice(0, q);
+  hop.query = q === -1 ? '' : rt.redactor.query(target.slice(q + 1));
+  hop.route = rt.routes.route(hop.path);
+  hop.name = `${hop.method} ${hop.route}`;
+  hop.userAgent = req.headers['user-agent'];
+  hop.httpVersion = req.httpVersion;
+  hop.peerAddress = req.socket.remoteAddress;
+  hop.peerPort = req.socket.remotePort;
+}
+
+/** correlation: keep the caller's id exactly, or make one. */
+function correlationStage(hop: Hop, req: IncomingMessage, rt: Runtime): void {
+  const c = resolveCorrelationId(req.headers, rt.config.propagation.correlationHeaders);
+  hop.correlationId = c.id;
+  hop.correlationSource = c.source;
+  if (c.rejected !== undefined) hop.correlationRejected = c.rejected;
+}
+
+/** sampling: head decision, consistent on the trace id. */
+function samplingStage(hop: Hop, req: IncomingMessage, rt: Runtime, parent: { sampled: boolean | undefined; debug: boolean } | undefined): void {
+  const d = rt.sampler.decide({
+    method: hop.method,
+    path: hop.path,
+    host: req.headers.host ?? '',
+    headers: req.headers,
+    traceId: hop.traceId,
+    parent,
+  });
+  hop.sampled = d.sampled;
+  hop.samplingRule = d.rule;
+  hop.samplingReason = d.reason;
+}
+
+/** chaos: decide faults for this request (null when chaos is off or nothing matched). */
+function chaosStage(hop: Hop, req: IncomingMessage, rt: Runtime, deps: PipelineDeps): FaultPlan | null {
+  if (!rt.chaos) return null;
+  const plan = rt.chaos.plan({
+    side: hop.side,
+    method: hop.method,
+    path: hop.path,
+    host: req.headers.host ?? '',
+    headers: req.headers,
+    baggage: parseBaggage(req.headers.baggage),
+  });
+  if (!plan) return null;
+  const now = nowMs();
+  for (const e of plan.events()) {
+    hop.event(e.name, now, e.attributes);
+    deps.chaosInjected?.(e.name.replace('tracecar.chaos.', ''), hop.side);
+  }
+  hop.set('tracecar.chaos', plan.describe());
+  return plan;
+}
+
+/** The context sent on: our span is the parent. */
+function outgoingContext(hop: Hop): OutgoingContext {
+  return {
+    traceId: hop.traceId,
+    spanId: hop.spanId,
+    sampled: hop.sampled,
+    debug: hop.debug,
+    random: hop.random,
+    traceState: hop.traceState,
+    traceIdBits: hop.traceIdBits,
+    parentSpanId: hop.parentSpanId,
+  };
+}
+
+function injectFormats(rt: Runtime, incomingB3: 'b3' | 'b3multi' | undefined): readonly PropagationFormat[] {
+  const p = rt.config.propagation;
+  if (!incomingB3 || !p.injectIncomingB3 || p.inject.includes(incomingB3)) return p.inject;
+  return [...p.inject, incomingB3];
+}
+
+/** Request headers for the upstream: the caller's, minus hop-by-hop and stale trace headers, plus ours. */
+function upstreamHeaders(hop: Hop, req: IncomingMessage, rt: Runtime, formats: readonly PropagationFormat[]): string[] {
+  const out = forwardableRequestHeaders(req.rawHeaders, req.headers.connection, { drop: rt.dropOnForward });
+  appendForwardedHeaders(out, {
+    remoteAddress: req.socket.remoteAddress,
+    proto: 'http',
+    host: req.headers.host,
+    existingFor: req.headers['x-forwarded-for'],
+    existingProto: req.headers['x-forwarded-proto'],
+    existingHost: req.headers['x-forwarded-host'],
+  });
+  const injected: Record<string, string> = {};
+  injectContext(injected, outgoingContext(hop), formats);
+  for (const name in injected) out.push(name, injected[name]);
+  out.push(rt.correlationHeader, hop.correlationId);
+  return out;
+}
+
+/** Our response headers: the correlation id, W3C traceresponse, what chaos did. */
+function addResponseHeaders(hop: Hop, headers: string[], rt: Runtime, plan: FaultPlan | null, deps: PipelineDeps): void {
+  const drop = new Set([rt.correlationHeader, 'traceresponse', 'x-tracecar-chaos']);
+  for (let i = headers.length - 2; i >= 0; i -= 2) {
+    if (drop.has(headers[i].toLowerCase())) headers.splice(i, 2);
+  }
+  headers.push(rt.correlationHeader, hop.correlationId);
+  if (hop.side === 'ingress') headers.push('traceresponse', formatTraceresponse(hop.traceId, hop.spanId, hop.sampled));
+  if (plan) headers.push('x-tracecar-chaos', plan.describe());
+  if (deps.draining()) headers.push('connection', 'close');
+}
+
+/** span end: fold the exchange outcome into the hop and hand it on. */
+function recordOutcome(hop: Hop, outcome: ForwardOutcome): void {
+  hop.endTime = nowMs();
+  hop.status = outcome.status;
+  hop.requestBytes = outcome.requestBytes;
+  hop.responseBytes = outcome.responseBytes;
+  if (outcome.clientAborted && hop.errorType === undefined) {
+    hop.errorType = 'client_aborted';
+    hop.errorCode = 'TRC_ERR_CLIENT_ABORTED';
+    hop.errorMessage = 'client disconnected before the response was complete';
+  } else if (outcome.failure) {
+    hop.errorType = outcome.failure.errorType;
+    hop.errorCode = outcome.failure.code;
+    hop.errorMessage = outcome.failure.message;
+  }
+}
+
+/** Wraps the response in chaos stream faults (throttle, slow body, reset after N bytes). */
+function chaosSink(hop: Hop, res: ServerResponse, plan: FaultPlan | null): Writable {
+  if (!plan || (!plan.throttle && !plan.slowBody && !(plan.reset && plan.reset.afterBytes > 0))) return res;
+  const stages: Writable[] = [];
+  if (plan.reset && plan.reset.afterBytes > 0) {
+    stages.push(
+      resetAfter(plan.reset.afterBytes, () => {
+        hop.errorType = 'chaos_reset';
+        hop.errorCode = 'TRC_ERR_CHAOS_RESET';
+        hop.errorMessage = `chaos: connection reset after ${plan.reset!.afterBytes} bytes`;
+        res.socket?.destroy();
+      }),
+    );
+  }
+  if (plan.slowBody) stages.push(slowBody(plan.slowBody.chunkDelayMs));
+  if (plan.throttle) stages.push(throttle(plan.throttle.bytesPerSecond));
+  let head = stages[0] as NodeJS.ReadWriteStream & Writable;
+  for (let i = 1; i < stages.length; i++) head = head.pipe(stages[i] as NodeJS.ReadWriteStream & Writable) as never;
+  (head as unknown as NodeJS.ReadableStream).pipe(res);
+  return stages[0];
+}
+
+/** upstream: forward (or short-circuit on a chaos abort/reset) and finish the hop when done. */
+function upstreamStage(
+  hop: Hop,
+  req: IncomingMessage,
+  res: ServerResponse,
+  rt: Runtime,
+  target: UpstreamTarget,
+  headers: string[],
+  plan: FaultPlan | null,
+  deps: PipelineDeps,
+  done: () => void,
+): void {
+  if (plan?.abort) {
+    const body = plan.abort.body;
+    const h = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(body))];
+    addResponseHeaders(hop, h, rt, plan, deps);
+    req.resume();
+    res.writeHead(plan.abort.status, h);
+    res.end(body, () => {
+      recordOutcome(hop, { status: plan.abort!.status, requestBytes: 0, responseBytes: 0, clientAborted: false });
+      if (plan.abort!.status >= 500) {
+        hop.errorType = 'chaos_abort';
+        hop.errorCode = 'TRC_ERR_CHAOS_ABORT';
+        hop.errorMessage = `chaos: aborted with ${plan.abort!.status}`;
+      }
+      done();
+    });
+    return;
+  }
+  if (plan?.reset && plan.reset.afterBytes === 0) {
+    hop.endTime = nowMs();
+    hop.errorType = 'chaos_reset';
+    hop.errorCode = 'TRC_ERR_CHAOS_RESET';
+    hop.errorMessage = 'chaos: connection reset before the response';
+    req.socket.destroy();
+    done();
+    return;
+  }
+  const sink = chaosSink(hop, res, plan);
+  forwardExchange(
+    target.dispatcher,
+    req,
+    res,
+    {
+      origin: target.origin,
+      path: target.path,
+      method: hop.method,
+      headers,
+      body: hasRequestBody(req) ? req : null,
+      timeouts: target.timeouts,
+      targetLabel: target.label,
+    },
+    {
+      connected: () => hop.event('upstream.connected', nowMs()),
+      responseStart: (_status, h) => {
+        hop.event('upstream.first_byte', nowMs());
+        addResponseHeaders(hop, h, rt, plan, deps);
+      },
+      failureHeaders: (h) => addResponseHeaders(hop, h, rt, plan, deps),
+      finished: (outcome) => {
+        // A chaos reset after N bytes looks like a client abort from here: keep the real cause.
+        if (hop.errorCode === 'TRC_ERR_CHAOS_RESET') {
+          hop.endTime = nowMs();
+          hop.status = outcome.status;
+          hop.requestBytes = outcome.requestBytes;
+          hop.responseBytes = outcome.responseBytes;
+        } else recordOutcome(hop, outcome);
+        done();
+      },
+    },
+    sink,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ingress: SERVER span in front of the app
+
+/** context: continue the caller's trace, or start one. A malformed header starts a new trace. */
+function ingressContextStage(hop: Hop, req: IncomingMessage, rt: Runtime): ExtractResult {
+  const x = extractContext(req.headers, rt.config.propagation.extract);
+  const ctx = x.context;
+  if (ctx) {
+    hop.traceId = ctx.traceId;
+    hop.parentSpanId = ctx.spanId;
+    hop.traceState = ctx.traceState;
+    hop.traceIdBits = ctx.traceIdBits;
+    hop.random = ctx.random;
+    hop.debug = ctx.debug;
+    hop.set('tracecar.parent.source', ctx.format);
+  } else {
+    hop.traceId = newTraceId();
+    hop.random = true;
+    hop.debug = x.samplingOnly?.debug ?? false;
+  }
+  hop.spanId = newSpanId();
+  if (x.problems.length > 0) {
+    hop.event('tracecar.propagation.invalid', hop.startTime, { 'tracecar.problems': x.problems });
+  }
+  return x;
+}
+
+export function handleIngress(deps: PipelineDeps, target: (rt: Runtime) => UpstreamTarget, req: IncomingMessage, res: ServerResponse): void {
+  const rt = deps.runtime();
+  const hop = new Hop('ingress', 'server', req.method ?? 'GET', nowMs());
+  const url = req.url ?? '/';
+  describeRequest(hop, req, rt, url);
+  const host = req.headers.host;
+  if (host) {
+    const colon = host.lastIndexOf(':');
+    if (colon > 0 && !host.endsWith(']')) {
+      hop.serverAddress = host.slice(0, colon);
+      hop.serverPort = Number(host.slice(colon + 1)) || undefined;
+    } else hop.serverAddress = host;
+  }
+  const xff = req.headers['x-forwarded-for'];
+  const firstHop = typeof xff === 'string' ? xff.split(',')[0].trim() : undefined;
+  hop.clientAddress = firstHop || hop.peerAddress;
+
+  const x = ingressContextStage(hop, req, rt);
+  correlationStage(hop, req, rt);
+  const parent = x.context ? { sampled: x.context.sampled, debug: x.context.debug } : x.samplingOnly;
+  samplingStage(hop, req, rt, parent);
+  deps.started(hop);
+
+  const entry: InflightEntry = {
+    traceId: hop.traceId,
+    spanId: hop.spanId,
+    correlationId: hop.correlationId,
+    sampled: hop.sampled,
+    traceIdBits: hop.traceIdBits,
+    random: hop.random,
+    debug: hop.debug,
+    traceState: hop.traceState,
+    route: hop.name,
+    hadIncomingContext: x.context !== undefined,
+    egressCalls: 0,
+  };
+  deps.inflight.add(entry);
+  const plan = chaosStage(hop, req, rt, deps);
+  const t = target(rt);
+  const headers = upstreamHeaders(hop, req, rt, injectFormats(rt, x.incomingB3));
+  t.path = url;
+
+  const done = (): void => {
+    deps.inflight.delete(entry);
+    if (entry.egressCalls > 0) hop.set('tracecar.egress.calls', entry.egressCalls);
+    plan?.release();
+    deps.finish(hop, rt);
+  };
+  runAfterDelay(hop, res, plan, done, () => upstreamStage(hop, req, res, rt, t, headers, plan, deps, done));
+}
+
+/** Chaos delay before the upstream call; a client that leaves during the delay ends the hop. */
+function runAfterDelay(hop: Hop, res: ServerResponse, plan: FaultPlan | null, done: () => void, go: () => void): void {
+  if (!plan?.delayMs) return go();
+  const timer = setTimeout(() => {
+    res.off('close', onClose);
+    go();
+  }, plan.delayMs);
+  const onClose = (): void => {
+    clearTimeout(timer);
+    recordOutcome(hop, { status: 0, requestBytes: 0, responseBytes: 0, clientAborted: true });
+    done();
+  };
+  res.once('close', onClose);
+}

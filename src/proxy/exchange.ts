@@ -1,0 +1,159 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { TimeoutConfig } from '../config/types.js';
+import { forwardableResponseHeaders } from './headers.js';
+import { classifyUpstreamError, type UpstreamFailure } from './upstream-errors.js';
+
+/** One request to forward: where, what, and how long to wait. */
+export interface ForwardRequest {
+  /** scheme://host:port of the upstream. */
+  origin: string;
+  /** Origin-form path with query. */
+  path: string;
+  method: string;
+  /** Flat [name, value, ...] list, already filtered and injected. */
+  headers: string[];
+  /** The client's request stream, or null when it carries no body. */
+  body: IncomingMessage | null;
+  timeouts: TimeoutConfig;
+  /** How the upstream is named in error messages. */
+  targetLabel: string;
+}
+
+/** What happened, reported once when the exchange is over. */
+export interface ForwardOutcome {
+  /** Status the client received (0 when the connection was cut before a status went out). */
+  status: number;
+  /** Status the upstream answered, if it answered. */
+  upstreamStatus?: number;
+  requestBytes: number;
+  responseBytes: number;
+  failure?: UpstreamFailure;
+  /** The client went away before the response was complete. */
+  clientAborted: boolean;
+}
+
+export interface ForwardObserver {
+  /** The request is on an upstream socket (after connect, before the first byte is written). */
+  connected?(): void;
+  /** Upstream response headers arrived: add our own response headers to `headers`. */
+  responseStart(status: number, headers: string[]): void;
+  /** Building the error response sent to the client (502/504): add our own headers. */
+  failureHeaders?(headers: string[]): void;
+  finished(outcome: ForwardOutcome): void;
+}
+
+/**
+ * Forwards one request to the upstream and streams the response back, with backpressure in both
+ * directions (undici reads the request stream as the upstream socket drains; we pause undici
+ * while the client socket is full), so memory does not grow with body size.
+ * `sink` replaces `res` as the body destination when a chaos transform sits in between.
+ */
+export function forwardExchange(
+  dispatcher: Dispatcher,
+  req: IncomingMessage,
+  res: ServerResponse,
+  fr: ForwardRequest,
+  observer: ForwardObserver,
+  sink: Writable = res,
+): void {
+  let abortUpstream: ((err?: Error) => void) | undefined;
+  let done = false;
+  let requestBytes = 0;
+  let responseBytes = 0;
+  let upstreamStatus: number | undefined;
+  let resumeUpstream: (() => void) | undefined;
+  let clientAborted = false;
+
+  const finish = (outcome: Omit<ForwardOutcome, 'requestBytes' | 'responseBytes' | 'clientAborted'>): void => {
+    if (done) return;
+    done = true;
+    res.off('close', onClientClose);
+    observer.finished({ ...outcome, requestBytes, responseBytes, clientAborted });
+  };
+
+  const onClientClose = (): void => {
+    if (res.writableFinished || done) return;
+    // The client went away mid-exchange: stop the upstream work too (no leaked sockets).
+    clientAborted = true;
+    const err = Object.assign(new Error('client disconnected'), { code: 'TRC_ERR_CLIENT_ABORTED' });
+    abortUpstream?.(err);
+    req.destroy();
+    finish({ status: res.headersSent ? res.statusCode : 0, upstreamStatus });
+  };
+  res.on('close', onClientClose);
+  if (sink !== res) sink.on('drain', () => resumeUpstream?.());
+  else res.on('drain', () => resumeUpstream?.());
+
+  const handler: Dispatcher.DispatchHandler = {
+    onConnect(abort) {
+      abortUpstream = abort;
+      if (clientAborted) abort(new Error('client disconnected'));
+      else observer.connected?.();
+    },
+    onBodySent(chunk: Buffer | string) {
+      requestBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+    },
+    onHeaders(statusCode, rawHeaders, resume, statusText) {
+      if (statusCode < 200) return true; // 1xx informational: undici continues to the final response
+      upstreamStatus = statusCode;
+      resumeUpstream = resume;
+      const headers = forwardableResponseHeaders(rawHeaders);
+      observer.responseStart(statusCode, headers);
+      if (clientAborted) return false;
+      res.writeHead(statusCode, statusText, headers);
+      return true;
+    },
+    onData(chunk) {
+      responseBytes += chunk.length;
+      return sink.write(chunk);
+    },
+    onComplete() {
+      const complete = (): void => finish({ status: res.statusCode, upstreamStatus });
+      res.once('finish', complete);
+      sink.end();
+    },
+    onError(err) {
+      if (clientAborted || done) return;
+      const failure = classifyUpstreamError(err, fr.targetLabel);
+      if (!res.headersSent) {
+        const body = `${failure.message}\n`;
+        const headers = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(body))];
+        observer.failureHeaders?.(headers);
+        res.writeHead(failure.status, headers);
+        res.end(body);
+        // Stop reading a body the upstream will never get.
+        if (fr.body && !fr.body.readableEnded) fr.body.resume();
+        finish({ status: failure.status, upstreamStatus, failure });
+      } else {
+        // Headers already went out: the only honest signal left is a cut connection.
+        res.destroy(err);
+        finish({ status: res.statusCode, upstreamStatus, failure });
+      }
+    },
+  };
+
+  dispatcher.dispatch(
+    {
+      origin: fr.origin,
+      path: fr.path,
+      method: fr.method as Dispatcher.HttpMethod,
+      headers: fr.headers,
+      body: fr.body,
+      headersTimeout: fr.timeouts.response,
+      bodyTimeout: fr.timeouts.idle,
+      // Non-idempotent requests with a streamed body must never be replayed by undici.
+      idempotent: false,
+    },
+    handler,
+  );
+}
+
+/** Whether an incoming request carries a body (RFC 9112 §6.3: Content-Length or Transfer-Encoding). */
+export function hasRequestBody(req: IncomingMessage): boolean {
+  const te = req.headers['transfer-encoding'];
+  if (te !== undefined) return true;
+  const cl = req.headers['content-length'];
+  return cl !== undefined && cl !== '0';
+}

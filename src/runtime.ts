@@ -1,0 +1,49 @@
+import type { TracecarConfig } from './config/types.js';
+import { createSampler, type Sampler } from './sampling/index.js';
+import { createChaos, type Chaos } from './chaos/index.js';
+import { createRouteNamer, type RouteNamer } from './telemetry/route-names.js';
+import { createRedactor, type Redactor } from './telemetry/redact.js';
+import type { ResourceInfo } from './telemetry/hop.js';
+import { TRACE_HEADERS } from './propagation/index.js';
+
+/**
+ * Everything derived from one config version, compiled once. A request reads the runtime once
+ * when it starts, so a reload applies atomically to new requests while in-flight ones finish
+ * under the config they started with.
+ */
+export interface Runtime {
+  readonly config: TracecarConfig;
+  readonly sampler: Sampler;
+  /** null when chaos is disabled: the request path then skips it entirely. */
+  readonly chaos: Chaos | null;
+  readonly routes: RouteNamer;
+  readonly redactor: Redactor;
+  readonly resource: ResourceInfo;
+  /** Lowercase names stripped from forwarded requests because tracecar rewrites them. */
+  readonly dropOnForward: ReadonlySet<string>;
+  readonly correlationHeader: string;
+}
+
+export function compileRuntime(config: TracecarConfig, previous?: Runtime): Runtime {
+  const correlationHeader = (config.propagation.correlationHeaders[0] ?? 'x-request-id').toLowerCase();
+  const resource: ResourceInfo = {
+    service: config.service.name,
+    resource: {
+      ...config.service.attributes,
+      'service.name': config.service.name,
+      ...(config.service.version ? { 'service.version': config.service.version } : {}),
+    },
+  };
+  // Keep the chaos engine (and its active-fault count) when only unrelated settings changed.
+  const chaosUnchanged = previous && JSON.stringify(previous.config.chaos) === JSON.stringify(config.chaos);
+  return {
+    config,
+    sampler: createSampler(config.sampling),
+    chaos: config.chaos.enabled ? (chaosUnchanged && previous?.chaos ? previous.chaos : createChaos(config.chaos)) : null,
+    routes: createRouteNamer(config.routes),
+    redactor: createRedactor(config.redact),
+    resource,
+    dropOnForward: new Set([...TRACE_HEADERS, correlationHeader, 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']),
+    correlationHeader,
+  };
+}

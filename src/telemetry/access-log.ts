@@ -1,0 +1,52 @@
+import type { Logger } from '../log.js';
+import type { Hop } from './hop.js';
+
+/**
+ * One line per proxied request. JSON mode: a structured pino line (trace_id, span_id, request_id,
+ * method, path, status, duration). Pretty mode: a short coloured line with a link to the viewer.
+ * Paths are logged without the query string: tokens in query parameters never reach a log line.
+ */
+export interface AccessLog {
+  write(hop: Hop): void;
+}
+
+export function createAccessLog(logger: Logger, mode: 'pretty' | 'json' | 'off', viewerUrl: () => string | undefined, color: boolean): AccessLog {
+  if (mode === 'off') return { write() {} };
+  if (mode === 'json') {
+    return {
+      write(hop) {
+        logger.info(
+          {
+            side: hop.side,
+            trace_id: hop.traceId,
+            span_id: hop.spanId,
+            request_id: hop.correlationId,
+            method: hop.method,
+            path: hop.path,
+            route: hop.route,
+            status: hop.status,
+            duration_ms: Math.round(hop.durationMs * 1000) / 1000,
+            sampled: hop.sampled || hop.keptBy !== null,
+            ...(hop.errorCode ? { error: hop.errorCode } : {}),
+          },
+          'request',
+        );
+      },
+    };
+  }
+  const paint = (code: string, s: string): string => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
+  return {
+    write(hop) {
+      const status = hop.status === 0 ? '---' : String(hop.status);
+      const statusText = hop.status >= 500 || hop.status === 0 ? paint('31', status) : hop.status >= 400 ? paint('33', status) : paint('32', status);
+      const ms = hop.durationMs;
+      const duration = ms >= 1000 ? `${(ms / 1000).toFixed(2)}s` : `${ms.toFixed(1)}ms`;
+      const arrow = hop.side === 'ingress' ? '→' : '⇢';
+      const viewer = viewerUrl();
+      const kept = hop.sampled || hop.keptBy !== null;
+      const trace = kept && viewer ? `${viewer}#/trace/${hop.traceId}` : `trace=${hop.traceId}`;
+      const why = hop.errorMessage ? `  ${paint('31', hop.errorMessage)}` : '';
+      logger.info({ line: `${arrow} ${hop.method} ${hop.path} ${statusText} ${duration.padStart(8)}  ${paint('2', trace)}${why}` });
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import type { Hop } from './hop.js';
+import { toSpanRecord } from './hop.js';
+import type { Runtime } from '../runtime.js';
+import type { SpanRecord } from './span.js';
+import type { AccessLog } from './access-log.js';
+import { tailKeep } from '../sampling/index.js';
+
+/** Where finished spans go. Each sink must be O(1) and must not throw (export is queued). */
+export interface SpanSink {
+  add(span: SpanRecord): void;
+}
+
+export interface FinishDeps {
+  sinks: SpanSink[];
+  accessLog: AccessLog;
+  requestFinished?(hop: Hop): void;
+}
+
+/**
+ * Span end: apply the tail-keep rule, build the span only if it leaves the process,
+ * fan it out to the sinks, write the access line, count the request.
+ */
+export function createFinisher(deps: FinishDeps): (hop: Hop, rt: Runtime) => void {
+  return (hop, rt) => {
+    if (hop.endTime === 0) hop.endTime = performance.timeOrigin + performance.now();
+    if (!hop.sampled) hop.keptBy = tailKeep(rt.config.sampling.keep, { error: hop.isError, durationMs: hop.durationMs });
+    if (hop.sampled || hop.keptBy !== null) {
+      const span = toSpanRecord(hop, rt.resource);
+      for (const sink of deps.sinks) {
+        try {
+          sink.add(span);
+        } catch {
+          // A sink failure must never fail or slow the request that produced the span.
+        }
+      }
+    }
+    deps.accessLog.write(hop);
+    deps.requestFinished?.(hop);
+  };
+}

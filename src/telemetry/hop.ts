@@ -1,0 +1,182 @@
+import {
+  ATTR_CLIENT_ADDRESS,
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_REQUEST_METHOD_ORIGINAL,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_NETWORK_PEER_ADDRESS,
+  ATTR_NETWORK_PEER_PORT,
+  ATTR_NETWORK_PROTOCOL_VERSION,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_FULL,
+  ATTR_URL_PATH,
+  ATTR_URL_QUERY,
+  ATTR_URL_SCHEME,
+  ATTR_USER_AGENT_ORIGINAL,
+} from '@opentelemetry/semantic-conventions';
+import type { Attributes, SpanEvent, SpanKindName, SpanLink, SpanRecord, SpanStatus } from './span.js';
+
+// Incubating semconv names (stable enough to rely on, not yet exported from the stable entry point).
+export const ATTR_HTTP_REQUEST_BODY_SIZE = 'http.request.body.size';
+export const ATTR_HTTP_RESPONSE_BODY_SIZE = 'http.response.body.size';
+export const ATTR_PEER_SERVICE = 'peer.service';
+
+/** tracecar's own attributes, namespaced as OTel asks for non-standard keys. */
+export const TC = {
+  correlationId: 'tracecar.correlation_id',
+  correlationRejected: 'tracecar.correlation_id.rejected',
+  correlationSource: 'tracecar.correlation_id.source',
+  samplingRule: 'tracecar.sampling.rule',
+  samplingReason: 'tracecar.sampling.reason',
+  samplingKept: 'tracecar.sampling.kept',
+  parentInferred: 'tracecar.parent.inferred',
+  parentSource: 'tracecar.parent.source',
+  newRoot: 'tracecar.root',
+  side: 'tracecar.side',
+  errorCode: 'tracecar.error.code',
+} as const;
+
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
+
+/**
+ * Everything the request path learns about one proxied request, kept as plain fields; attributes
+ * are only built (in toSpanRecord) when the span will actually be exported or stored.
+ */
+export class Hop {
+  traceId = '';
+  spanId = '';
+  parentSpanId: string | undefined = undefined;
+  traceState: string | undefined = undefined;
+  traceIdBits: 64 | 128 = 128;
+  random = true;
+  debug = false;
+  sampled = false;
+  samplingRule = '';
+  samplingReason = '';
+  correlationId = '';
+  correlationSource = '';
+  correlationRejected: string | undefined = undefined;
+  route = '';
+  name = '';
+  /** Request target as received (path + query). */
+  path = '';
+  query = '';
+  host: string | undefined = undefined;
+  userAgent: string | undefined = undefined;
+  clientAddress: string | undefined = undefined;
+  peerAddress: string | undefined = undefined;
+  peerPort: number | undefined = undefined;
+  httpVersion = '1.1';
+  /** CLIENT spans: the upstream URL (query already redacted) and peer service. */
+  urlFull: string | undefined = undefined;
+  serverAddress: string | undefined = undefined;
+  serverPort: number | undefined = undefined;
+  peerService: string | undefined = undefined;
+  events: SpanEvent[] = [];
+  links: SpanLink[] = [];
+  /** Extra attributes set by stages (stitching, doctor, chaos, websocket). */
+  extra: Attributes | undefined = undefined;
+  endTime = 0;
+  status = 0;
+  requestBytes = 0;
+  responseBytes = 0;
+  errorType: string | undefined = undefined;
+  errorMessage: string | undefined = undefined;
+  errorCode: string | undefined = undefined;
+  keptBy: string | null = null;
+
+  constructor(
+    readonly side: 'ingress' | 'egress',
+    readonly kind: SpanKindName,
+    readonly method: string,
+    readonly startTime: number,
+  ) {}
+
+  event(name: string, time: number, attributes?: Attributes): void {
+    this.events.push(attributes ? { name, time, attributes } : { name, time });
+  }
+
+  set(key: string, value: Attributes[string]): void {
+    (this.extra ??= {})[key] = value;
+  }
+
+  get durationMs(): number {
+    return this.endTime - this.startTime;
+  }
+
+  /** ERROR per OTel HTTP semconv: transport failures always; 5xx for both kinds; 4xx only for CLIENT spans. */
+  get isError(): boolean {
+    if (this.errorType !== undefined) return true;
+    if (this.status >= 500) return true;
+    return this.kind === 'client' && this.status >= 400;
+  }
+}
+
+export interface ResourceInfo {
+  service: string;
+  resource: Attributes;
+}
+
+export function toSpanRecord(hop: Hop, res: ResourceInfo): SpanRecord {
+  const a: Attributes = {};
+  const method = hop.method.toUpperCase();
+  if (KNOWN_METHODS.has(method)) a[ATTR_HTTP_REQUEST_METHOD] = method;
+  else {
+    a[ATTR_HTTP_REQUEST_METHOD] = '_OTHER';
+    a[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = hop.method;
+  }
+  if (hop.kind === 'server') {
+    a[ATTR_URL_PATH] = hop.path;
+    if (hop.query) a[ATTR_URL_QUERY] = hop.query;
+    a[ATTR_URL_SCHEME] = 'http';
+    a[ATTR_HTTP_ROUTE] = hop.route;
+    if (hop.clientAddress) a[ATTR_CLIENT_ADDRESS] = hop.clientAddress;
+  } else if (hop.urlFull) {
+    a[ATTR_URL_FULL] = hop.urlFull;
+  }
+  if (hop.serverAddress) a[ATTR_SERVER_ADDRESS] = hop.serverAddress;
+  if (hop.serverPort !== undefined) a[ATTR_SERVER_PORT] = hop.serverPort;
+  if (hop.peerAddress) a[ATTR_NETWORK_PEER_ADDRESS] = hop.peerAddress;
+  if (hop.peerPort !== undefined) a[ATTR_NETWORK_PEER_PORT] = hop.peerPort;
+  if (hop.peerService) a[ATTR_PEER_SERVICE] = hop.peerService;
+  a[ATTR_NETWORK_PROTOCOL_VERSION] = hop.httpVersion;
+  if (hop.userAgent) a[ATTR_USER_AGENT_ORIGINAL] = hop.userAgent;
+  if (hop.status > 0) a[ATTR_HTTP_RESPONSE_STATUS_CODE] = hop.status;
+  a[ATTR_HTTP_REQUEST_BODY_SIZE] = hop.requestBytes;
+  a[ATTR_HTTP_RESPONSE_BODY_SIZE] = hop.responseBytes;
+  a[TC.side] = hop.side;
+  a[TC.correlationId] = hop.correlationId;
+  if (hop.correlationSource !== 'incoming') a[TC.correlationSource] = hop.correlationSource;
+  if (hop.correlationRejected !== undefined) a[TC.correlationRejected] = hop.correlationRejected;
+  if (hop.samplingRule) a[TC.samplingRule] = hop.samplingRule;
+  if (hop.samplingReason) a[TC.samplingReason] = hop.samplingReason;
+  if (hop.keptBy) a[TC.samplingKept] = hop.keptBy;
+  if (hop.errorCode) a[TC.errorCode] = hop.errorCode;
+  const isError = hop.isError;
+  if (isError) a[ATTR_ERROR_TYPE] = hop.errorType ?? String(hop.status);
+  if (hop.extra) Object.assign(a, hop.extra);
+  const status: SpanStatus = isError
+    ? { code: 'error', message: hop.errorMessage ?? `HTTP ${hop.status}` }
+    : { code: 'unset' };
+  return {
+    traceId: hop.traceId,
+    spanId: hop.spanId,
+    parentSpanId: hop.parentSpanId,
+    traceState: hop.traceState,
+    traceFlags: (hop.sampled ? 1 : 0) | (hop.random ? 2 : 0),
+    name: hop.name,
+    kind: hop.kind,
+    startTime: hop.startTime,
+    endTime: hop.endTime,
+    attributes: a,
+    events: hop.events,
+    links: hop.links,
+    status,
+    service: res.service,
+    resource: res.resource,
+    scope: 'tracecar',
+    sampled: hop.sampled || hop.keptBy !== null,
+  };
+}
