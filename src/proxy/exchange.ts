@@ -92,8 +92,9 @@ export function forwardExchange(
       if (clientAborted) abort(new Error('client disconnected'));
       else observer.connected?.();
     },
-    onBodySent(chunk: Buffer | string) {
-      requestBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+    // undici 7 passes the chunk itself (its typings say a size): accept both.
+    onBodySent(chunk: unknown) {
+      requestBytes += typeof chunk === 'number' ? chunk : typeof chunk === 'string' ? Buffer.byteLength(chunk) : (chunk as Buffer).length;
     },
     onHeaders(statusCode, rawHeaders, resume, statusText) {
       if (statusCode < 200) return true; // 1xx informational: undici continues to the final response
