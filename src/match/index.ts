@@ -1,0 +1,4 @@
+export { compileMatch } from './match.js';
+export { parseBaggage } from './baggage.js';
+export { compileHostGlob, compilePathGlob } from './glob.js';
+export type { MatchInput, Matcher } from './types.js';
