@@ -1,0 +1,217 @@
+/**
+ * tracecar's Prometheus metrics on a registry of its own (never prom-client's global one), with the
+ * default process metrics, every name prefixed `tracecar_`. The proxy calls the recording methods on
+ * the request path: each is a label lookup and an increment.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type Side = 'ingress' | 'egress';
+
+export interface ExportStats {
+  exported: number;
+  dropped: number;
+  queued: number;
+  failedExports: number;
+}
+
+export interface StoreStatsSnapshot {
+  traces: number;
+  spans: number;
+  bytes: number;
+  evictedTraces: number;
+}
+
+export interface Metrics {
+  registry: Registry;
+  /** In-flight gauge +1. */
+  requestStarted(side: Side, route: string): void;
+  /** Request counter and duration histogram by side/route/method/status class ("2xx".."5xx", 0 = "error"); in-flight -1. */
+  requestFinished(side: Side, route: string, method: string, status: number, durationMs: number): void;
+  chaosInjected(kind: string, side: string): void;
+  configReload(ok: boolean): void;
+  /** An egress request that could not be tied to the trace of the ingress request it belongs to. */
+  propagationLost(route: string): void;
+  /** Span export counters, read at scrape time. A later call replaces the source. */
+  exportStats(fn: () => ExportStats): void;
+  /** Trace store sizes, read at scrape time. */
+  storeStats(fn: () => StoreStatsSnapshot): void;
+  /** Spans received on the admin OTLP/HTTP receiver; rejected = not stored (bad ids). */
+  otlpReceived(encoding: 'protobuf' | 'json', accepted: number, rejected: number): void;
+  /** Prometheus text exposition. */
+  render(): Promise<string>;
+  contentType: string;
+}
+
+/** Seconds; from a cache hit on loopback to a slow upstream. */
+const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/** Distinct route label values kept before further routes are reported as "other" (cardinality guard). */
+export const MAX_ROUTES = 200;
+
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
+
+/** Standard methods as they are, anything else as "_OTHER" (the OpenTelemetry convention). */
+export function methodLabel(method: string): string {
+  const m = method.toUpperCase();
+  return KNOWN_METHODS.has(m) ? m : '_OTHER';
+}
+
+export function statusClass(status: number): string {
+  if (!Number.isFinite(status) || status < 100 || status > 599) return 'error';
+  return `${Math.floor(status / 100)}xx`;
+}
+
+export interface CreateMetricsOptions {
+  /** Include prom-client's default process metrics. @default true */
+  defaultMetrics?: boolean;
+  /** @default MAX_ROUTES */
+  maxRoutes?: number;
+}
+
+export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'tracecar_' });
+  const maxRoutes = options.maxRoutes ?? MAX_ROUTES;
+  const routes = new Set<string>();
+
+  /** Route label with a cap on distinct values, so untemplated paths cannot grow memory without bound. */
+  function routeLabel(route: string): string {
+    if (routes.has(route)) return route;
+    if (routes.size >= maxRoutes) return 'other';
+    routes.add(route);
+    return route;
+  }
+
+  const requests = new Counter({
+    name: 'tracecar_requests_total',
+    help: 'Requests proxied, by side, route, method and status class ("error" = no response).',
+    labelNames: ['side', 'route', 'method', 'status_class'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'tracecar_request_duration_seconds',
+    help: 'Time from request received to response finished, by side, route, method and status class.',
+    labelNames: ['side', 'route', 'method', 'status_class'] as const,
+    buckets: DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const inFlight = new Gauge({
+    name: 'tracecar_requests_in_flight',
+    help: 'Requests currently being proxied, by side and route.',
+    labelNames: ['side', 'route'] as const,
+    registers: [registry],
+  });
+  const chaos = new Counter({
+    name: 'tracecar_chaos_injected_total',
+    help: 'Faults injected on purpose by chaos rules, by kind (delay, abort, reset, throttle, slowBody) and side.',
+    labelNames: ['kind', 'side'] as const,
+    registers: [registry],
+  });
+  const reloads = new Counter({
+    name: 'tracecar_config_reloads_total',
+    help: 'Configuration reloads, by result (ok, failed).',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  reloads.inc({ result: 'ok' }, 0);
+  reloads.inc({ result: 'failed' }, 0);
+  const lost = new Counter({
+    name: 'tracecar_propagation_lost_total',
+    help: 'Egress requests that carried no trace context tracecar could tie to an ingress request (a new trace was started).',
+    labelNames: ['route'] as const,
+    registers: [registry],
+  });
+  const otlp = new Counter({
+    name: 'tracecar_otlp_received_spans_total',
+    help: 'Spans received by the admin OTLP/HTTP receiver, by encoding and result (accepted, rejected).',
+    labelNames: ['encoding', 'result'] as const,
+    registers: [registry],
+  });
+
+  let exportSource: (() => ExportStats) | undefined;
+  let storeSource: (() => StoreStatsSnapshot) | undefined;
+
+  function readExport(): ExportStats | undefined {
+    try {
+      return exportSource?.();
+    } catch {
+      return undefined;
+    }
+  }
+  function readStore(): StoreStatsSnapshot | undefined {
+    try {
+      return storeSource?.();
+    } catch {
+      return undefined;
+    }
+  }
+  /** A counter that mirrors a monotonic total owned elsewhere. */
+  function mirroredCounter(name: string, help: string, read: () => number | undefined): void {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const v = read();
+        if (v === undefined || !Number.isFinite(v) || v < 0) return;
+        this.reset();
+        this.inc(v);
+      },
+    });
+  }
+  function mirroredGauge(name: string, help: string, read: () => number | undefined): void {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const v = read();
+        if (v !== undefined && Number.isFinite(v)) this.set(v);
+      },
+    });
+  }
+
+  mirroredCounter('tracecar_spans_exported_total', 'Spans delivered by the OTLP exporter.', () => readExport()?.exported);
+  mirroredCounter('tracecar_spans_dropped_total', 'Spans dropped before export (queue full or failed batch).', () => readExport()?.dropped);
+  mirroredGauge('tracecar_spans_queued', 'Spans waiting in the export queue.', () => readExport()?.queued);
+  mirroredCounter('tracecar_export_failures_total', 'OTLP export batches that failed.', () => readExport()?.failedExports);
+  mirroredGauge('tracecar_store_traces', 'Traces held by the admin trace store.', () => readStore()?.traces);
+  mirroredGauge('tracecar_store_spans', 'Spans held by the admin trace store.', () => readStore()?.spans);
+  mirroredGauge('tracecar_store_bytes', 'Estimated bytes held by the admin trace store.', () => readStore()?.bytes);
+  mirroredCounter('tracecar_store_evicted_traces_total', 'Traces evicted from the admin trace store (count or byte budget).', () => readStore()?.evictedTraces);
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    requestStarted(side, route) {
+      inFlight.inc({ side, route: routeLabel(route) });
+    },
+    requestFinished(side, route, method, status, durationMs) {
+      const r = routeLabel(route);
+      const labels = { side, route: r, method: methodLabel(method), status_class: statusClass(status) };
+      requests.inc(labels);
+      duration.observe(labels, Math.max(0, durationMs) / 1000);
+      inFlight.dec({ side, route: r });
+    },
+    chaosInjected(kind, side) {
+      chaos.inc({ kind, side });
+    },
+    configReload(ok) {
+      reloads.inc({ result: ok ? 'ok' : 'failed' });
+    },
+    propagationLost(route) {
+      lost.inc({ route: routeLabel(route) });
+    },
+    exportStats(fn) {
+      exportSource = fn;
+    },
+    storeStats(fn) {
+      storeSource = fn;
+    },
+    otlpReceived(encoding, accepted, rejected) {
+      if (accepted > 0) otlp.inc({ encoding, result: 'accepted' }, accepted);
+      if (rejected > 0) otlp.inc({ encoding, result: 'rejected' }, rejected);
+    },
+    render: () => registry.metrics(),
+  };
+}
