@@ -360,3 +360,196 @@ function runAfterDelay(hop: Hop, res: ServerResponse, plan: FaultPlan | null, do
   };
   res.once('close', onClose);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Egress: CLIENT span for the app's outgoing call, stitched to the SERVER span it belongs to
+
+/** An egress listener: the forward proxy (no fixed target) or a named route. */
+export interface EgressListener {
+  dispatcher: Dispatcher;
+  /** Named route: every request goes to this origin, under this peer.service name. */
+  route?: { name: string; origin: string; host: string };
+}
+
+export interface EgressDestination {
+  origin: string;
+  /** Origin-form path + query sent upstream. */
+  path: string;
+  /** Authority for the Host header and server.address. */
+  host: string;
+  peerService: string | undefined;
+}
+
+/**
+ * Where an egress request goes. Forward proxy: the absolute-form target (RFC 9112 §3.2.2: the
+ * proxy uses the target URI's authority, not the Host header); an origin-form request falls back
+ * to Host (transparent use). Named route: the route's origin, Host rewritten to it.
+ */
+export function resolveEgressDestination(req: IncomingMessage, listener: EgressListener): EgressDestination | string {
+  const raw = req.url ?? '/';
+  if (listener.route) {
+    return { origin: listener.route.origin, path: raw, host: listener.route.host, peerService: listener.route.name };
+  }
+  if (raw.startsWith('http://') || raw.startsWith('https://')) {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      return `"${raw.slice(0, 200)}" is not a valid absolute URL`;
+    }
+    return { origin: url.origin, path: url.pathname + url.search, host: url.host, peerService: url.hostname };
+  }
+  const host = req.headers.host;
+  if (!host) return 'request has neither an absolute-form URL nor a Host header';
+  return { origin: `http://${host}`, path: raw, host, peerService: host.replace(/:\d+$/, '') };
+}
+
+/** How the CLIENT span found its parent: the stitching order of DESIGN.md. */
+export type ParentSource = 'w3c' | 'b3' | 'b3multi' | 'correlation-id' | 'inferred' | 'none';
+
+export interface StitchResult {
+  source: ParentSource;
+  entry: InflightEntry | undefined;
+  /** Why a header-less request was not inferred (several requests in flight). */
+  ambiguous: boolean;
+  incomingB3?: 'b3' | 'b3multi';
+  /** The forwarded context's own sampling flags, when headers carried them. */
+  parent?: { sampled: boolean | undefined; debug: boolean };
+}
+
+/**
+ * context (egress): rebuild the trace the app dropped. Order: forwarded trace headers → the
+ * correlation id matched against in-flight ingress requests → (opt-in) the only request in
+ * flight → a new root, marked as such. Never a guess when two requests are in flight.
+ */
+export function stitchStage(hop: Hop, req: IncomingMessage, rt: Runtime, inflight: InflightRegistry): StitchResult {
+  const x = extractContext(req.headers, rt.config.propagation.extract);
+  hop.spanId = newSpanId();
+  if (x.problems.length > 0) hop.event('tracecar.propagation.invalid', hop.startTime, { 'tracecar.problems': x.problems });
+  const ctx = x.context;
+  if (ctx) {
+    const entry = inflight.bySpanId(ctx.spanId);
+    hop.traceId = ctx.traceId;
+    hop.parentSpanId = ctx.spanId;
+    hop.traceState = ctx.traceState;
+    hop.traceIdBits = ctx.traceIdBits;
+    hop.random = ctx.random;
+    hop.debug = ctx.debug;
+    return { source: ctx.format, entry, ambiguous: false, incomingB3: x.incomingB3, parent: { sampled: ctx.sampled, debug: ctx.debug } };
+  }
+  const correlation = headerValue(req.headers[rt.correlationHeader]);
+  let entry = correlation ? inflight.byCorrelationId(correlation) : undefined;
+  let source: ParentSource = entry ? 'correlation-id' : 'none';
+  let ambiguous = false;
+  if (!entry && rt.config.egress.inferParent === 'when-unambiguous') {
+    entry = inflight.sole();
+    if (entry) source = 'inferred';
+    else ambiguous = inflight.size > 1;
+  }
+  if (entry) {
+    hop.traceId = entry.traceId;
+    hop.parentSpanId = entry.spanId;
+    hop.traceState = entry.traceState;
+    hop.traceIdBits = entry.traceIdBits;
+    hop.random = entry.random;
+    hop.debug = entry.debug;
+  } else {
+    hop.traceId = newTraceId();
+    hop.random = true;
+  }
+  return { source, entry, ambiguous, incomingB3: x.incomingB3, parent: x.samplingOnly };
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** What the propagation doctor needs to know about the listener side. */
+export interface Doctor {
+  /** Called when an egress request lost context its ingress request had; speaks once per route. */
+  lost(hop: Hop, route: string, missing: string, hint: string): void;
+}
+
+/**
+ * propagation doctor: the app dropped or mangled context. Ingress saw a request, and this egress
+ * call arrives with no trace headers (stitched by correlation id or inferred), or with a
+ * correlation id no in-flight request has while requests are in flight.
+ */
+function doctorStage(hop: Hop, stitch: StitchResult, req: IncomingMessage, rt: Runtime, inflight: InflightRegistry, doctor: Doctor | undefined): void {
+  if (!doctor) return;
+  const header = rt.correlationHeader;
+  if ((stitch.source === 'correlation-id' || stitch.source === 'inferred') && stitch.entry) {
+    const route = stitch.entry.route;
+    const forwarded = stitch.source === 'correlation-id' ? ` (it forwards ${header}, which is how this call was stitched)` : '';
+    doctor.lost(hop, route, 'traceparent', `the app behind "${route}" does not forward traceparent to its outgoing calls${forwarded}; copy the incoming traceparent header (and ${header}) onto outgoing requests`);
+  } else if (stitch.source === 'none' && inflight.size > 0) {
+    const sent = headerValue(req.headers[header]);
+    const route = inflight.size === 1 ? inflight.sole()?.route ?? 'unknown route' : 'unknown route';
+    if (sent) doctor.lost(hop, route, header, `an outgoing call carries ${header}="${sent.slice(0, 64)}" that matches no request in flight: the app rewrites or mangles ${header}; forward the incoming value unchanged`);
+    else doctor.lost(hop, route, 'traceparent', `an outgoing call carries no trace context while requests are in flight: forward the incoming traceparent and ${header} headers (or enable egress.inferParent)`);
+  }
+}
+
+export function handleEgress(deps: PipelineDeps & { doctor?: Doctor }, listener: EgressListener, req: IncomingMessage, res: ServerResponse): void {
+  const rt = deps.runtime();
+  const hop = new Hop('egress', 'client', req.method ?? 'GET', nowMs());
+  const dest = resolveEgressDestination(req, listener);
+  if (typeof dest === 'string') {
+    const body = `tracecar egress: ${dest}\n`;
+    req.resume();
+    res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+    return;
+  }
+  describeRequest(hop, req, rt, dest.path);
+  hop.peerService = dest.peerService;
+  const url = new URL(dest.origin);
+  hop.serverAddress = url.hostname;
+  hop.serverPort = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+  hop.urlFull = `${dest.origin}${hop.path}${hop.query ? `?${hop.query}` : ''}`;
+
+  const stitch = stitchStage(hop, req, rt, deps.inflight);
+  hop.set('tracecar.parent.source', stitch.source);
+  if (stitch.source === 'inferred') hop.set('tracecar.parent.inferred', true);
+  if (stitch.source === 'none') {
+    hop.set('tracecar.root', true);
+    if (stitch.ambiguous) hop.set('tracecar.parent.ambiguous', true);
+  }
+  doctorStage(hop, stitch, req, rt, deps.inflight, deps.doctor);
+
+  // correlation: the caller's header, else the id of the ingress request this call belongs to.
+  correlationStage(hop, req, rt);
+  if (hop.correlationSource !== 'incoming' && stitch.entry) {
+    hop.correlationId = stitch.entry.correlationId;
+    hop.correlationSource = 'stitched';
+  }
+  if (stitch.entry) {
+    stitch.entry.egressCalls++;
+    hop.sampled = stitch.entry.sampled;
+    hop.samplingRule = 'parent';
+    hop.samplingReason = stitch.entry.sampled ? 'parent-sampled' : 'parent-not-sampled';
+  } else {
+    samplingStage(hop, req, rt, stitch.parent);
+  }
+  hop.name = `${hop.method} ${hop.route}`;
+  deps.started(hop);
+
+  const plan = chaosStage(hop, req, rt, deps);
+  const headers = upstreamHeaders(hop, req, rt, injectFormats(rt, stitch.incomingB3));
+  // The upstream sees the destination's authority as Host (named routes rewrite it).
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i].toLowerCase() === 'host') headers[i + 1] = dest.host;
+  }
+  const target: UpstreamTarget = {
+    dispatcher: listener.dispatcher,
+    origin: dest.origin,
+    path: dest.path,
+    label: dest.host,
+    timeouts: rt.config.egress.timeout,
+  };
+  const done = (): void => {
+    plan?.release();
+    deps.finish(hop, rt);
+  };
+  runAfterDelay(hop, res, plan, done, () => upstreamStage(hop, req, res, rt, target, headers, plan, deps, done));
+}

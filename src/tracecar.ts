@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Agent } from 'undici';
 import type { TracecarConfig } from './config/types.js';
 import { compileRuntime, type Runtime } from './runtime.js';
-import { handleIngress, type PipelineDeps, type UpstreamTarget } from './pipeline.js';
+import { handleEgress, handleIngress, type Doctor, type EgressListener, type PipelineDeps, type UpstreamTarget } from './pipeline.js';
 import { createUpstreamAgent } from './proxy/upstream.js';
 import { InflightRegistry } from './proxy/inflight.js';
 import { listenOn, displayUrl, type BoundAddress } from './proxy/listen.js';
@@ -33,6 +33,10 @@ export interface TracecarOptions {
 
 export interface TracecarAddresses {
   ingress: BoundAddress;
+  /** Forward-proxy egress (HTTP_PROXY), when on. */
+  egress?: BoundAddress;
+  /** Named egress routes by name. */
+  routes: Record<string, BoundAddress>;
   admin?: BoundAddress;
   /** Base URL of the trace viewer, when the admin listener and viewer are on. */
   viewerUrl?: string;
@@ -127,6 +131,34 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
     (req: IncomingMessage, res: ServerResponse) => handleIngress(deps, ingressTarget, req, res),
   );
 
+  // Propagation doctor: a span event every time, a counter, and one terminal hint per route.
+  const doctorSpoke = new Set<string>();
+  const doctor: Doctor = {
+    lost(hop, route, missing, hint) {
+      hop.event('tracecar.propagation.lost', hop.startTime, { 'tracecar.propagation.missing': missing, 'tracecar.propagation.hint': hint });
+      metrics.propagationLost(route);
+      if (doctorSpoke.has(route)) return;
+      if (doctorSpoke.size < 1000) doctorSpoke.add(route);
+      logger.warn({ route, missing }, `propagation doctor: ${hint}`);
+    },
+  };
+  const egressDeps = { ...deps, doctor };
+  const egressAgent: Agent = createUpstreamAgent(initial.egress.timeout);
+  const egressServers: Array<{ name: string; server: Server; listen: string }> = [];
+  const egressServer = (listener: EgressListener): Server =>
+    createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => handleEgress(egressDeps, listener, req, res));
+  if (initial.egress.listen !== null) {
+    egressServers.push({ name: 'egress', server: egressServer({ dispatcher: egressAgent }), listen: initial.egress.listen });
+  }
+  for (const r of initial.egress.routes) {
+    const url = new URL(r.target);
+    egressServers.push({
+      name: r.name,
+      server: egressServer({ dispatcher: egressAgent, route: { name: r.name, origin: url.origin, host: url.host } }),
+      listen: r.listen,
+    });
+  }
+
   let admin: AdminServer | undefined;
   if (initial.admin.listen !== null) {
     admin = createAdminServer({
@@ -162,8 +194,17 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
       const listenAt = parseListen(initial.ingress.listen, '0.0.0.0');
       const bound: TracecarAddresses = {
         ingress: await listenOn(ingress, 'ingress', listenAt.host, listenAt.port, 'choose another port with --port, or stop what is using it'),
+        routes: {},
       };
       try {
+        for (const e of egressServers) {
+          // Egress serves the app next to us: loopback unless the config names a host.
+          const at = parseListen(e.listen, '127.0.0.1');
+          const hint = e.name === 'egress' ? 'choose another port with --egress-port' : `change the listen port of route "${e.name}"`;
+          const addr = await listenOn(e.server, e.name === 'egress' ? 'egress' : `egress route "${e.name}"`, at.host, at.port, hint);
+          if (e.name === 'egress') bound.egress = addr;
+          else bound.routes[e.name] = addr;
+        }
         if (admin && initial.admin.listen !== null) {
           const a = parseListen(initial.admin.listen, '127.0.0.1');
           const info = await admin.listen(a.host, a.port);
@@ -172,6 +213,7 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
         }
       } catch (err) {
         ingress.close();
+        for (const e of egressServers) e.server.close();
         throw err;
       }
       addresses = bound;
@@ -188,8 +230,11 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
     async close() {
       if (draining) return;
       draining = true;
-      ingress.close();
-      ingress.closeIdleConnections();
+      const servers = [ingress, ...egressServers.map((e) => e.server)];
+      for (const server of servers) {
+        server.close();
+        server.closeIdleConnections();
+      }
       if (active > 0) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, runtime.config.shutdownTimeout);
@@ -200,8 +245,8 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
           };
         });
       }
-      ingress.closeAllConnections();
-      await ingressAgent.close().catch(() => {});
+      for (const server of servers) server.closeAllConnections();
+      await Promise.all([ingressAgent.close().catch(() => {}), egressAgent.close().catch(() => {})]);
       await exporter?.shutdown(5_000);
       await admin?.close();
       flushLogger(logger);
