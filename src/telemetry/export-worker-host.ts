@@ -1,0 +1,114 @@
+/**
+ * The main-thread side of worker mode: a BatchSender that posts each batch (structured clone of
+ * plain SpanRecords) to the export worker and settles when the worker reports the export result.
+ * The worker is unref'd while idle so it never holds the process open, and ref'd while a batch or
+ * the shutdown is outstanding. If the worker dies, later batches are exported inline instead.
+ */
+import { Worker } from 'node:worker_threads';
+import { tracecarError } from '../errors.js';
+import { createInlineSender } from './export-inline.js';
+import type { FromWorker, ToWorker } from './export-protocol.js';
+import type { BatchSender, ExportBackendOptions, ExportMode } from './export-types.js';
+import { exportWorkerEntry } from './export-worker-entry.js';
+
+export interface WorkerSender extends BatchSender {
+  /** "inline" once the worker died and batches are exported on this thread. */
+  mode(): ExportMode;
+}
+
+interface Pending {
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+/** Starts the export worker. Throws (synchronously) when the worker code cannot be found. */
+export function createWorkerSender(backend: ExportBackendOptions, onError: (err: Error) => void): WorkerSender {
+  const worker = new Worker(exportWorkerEntry(), { workerData: backend, name: 'tracecar-export' });
+  worker.unref();
+
+  const pending = new Map<number, Pending>();
+  let nextId = 1;
+  let dead: Error | undefined;
+  let shuttingDown = false;
+  let onShutdownDone: (() => void) | undefined;
+  let fallback: BatchSender | undefined;
+
+  const post = (message: ToWorker): void => worker.postMessage(message);
+  const refresh = (): void => {
+    if (dead) return;
+    if (pending.size > 0 || onShutdownDone !== undefined) worker.ref();
+    else worker.unref();
+  };
+
+  const die = (err: Error): void => {
+    if (dead) return;
+    dead = err;
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+    onShutdownDone?.();
+    if (!shuttingDown) {
+      onError(
+        tracecarError('TRC_ERR_EXPORT', `export worker stopped (${err.message}); exporting on the main thread from now on`, {
+          cause: err,
+        }),
+      );
+    }
+  };
+
+  worker.on('message', (message: FromWorker) => {
+    if (message.type === 'result') {
+      const p = pending.get(message.id);
+      if (p === undefined) return;
+      pending.delete(message.id);
+      if (message.ok) p.resolve();
+      else p.reject(new Error(message.error));
+      refresh();
+    } else if (message.type === 'shutdown-done') {
+      onShutdownDone?.();
+    }
+  });
+  worker.on('error', (err) => die(err));
+  worker.on('exit', (code) => die(new Error(`export worker exited with code ${code}`)));
+
+  return {
+    mode: () => (dead !== undefined && !shuttingDown ? 'inline' : 'worker'),
+
+    send(batch) {
+      if (dead !== undefined) {
+        fallback ??= createInlineSender(backend);
+        return fallback.send(batch);
+      }
+      return new Promise<void>((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve, reject });
+        try {
+          post({ type: 'export', id, spans: batch });
+        } catch (err) {
+          // DataCloneError: a span carried something that is not plain data.
+          pending.delete(id);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        }
+        refresh();
+      });
+    },
+
+    async shutdown(timeoutMs) {
+      shuttingDown = true;
+      if (fallback !== undefined) await fallback.shutdown(timeoutMs);
+      if (dead === undefined) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, timeoutMs);
+          function done(): void {
+            clearTimeout(timer);
+            onShutdownDone = undefined;
+            resolve();
+          }
+          onShutdownDone = done;
+          refresh();
+          post({ type: 'shutdown', timeoutMs: Math.max(0, timeoutMs - 100) });
+        });
+      }
+      await worker.terminate();
+    },
+  };
+}

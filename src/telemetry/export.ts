@@ -1,0 +1,78 @@
+/**
+ * createSpanExporter: the finished-span path from the request to an OTLP/gRPC collector.
+ *
+ *   request path ── enqueue() ──▶ SpanQueue (bounded array, timer) ──▶ BatchSender
+ *                                                                       ├─ worker: postMessage → export worker
+ *                                                                       └─ inline: convert + encode + gRPC here
+ *
+ * enqueue() is O(1) and never throws; everything after it runs from timers, off the request's
+ * own call stack, and in worker mode off the main thread entirely.
+ */
+import { readFileSync } from 'node:fs';
+import { createInlineSender } from './export-inline.js';
+import { SpanQueue } from './export-queue.js';
+import type { BatchSender, ExportMode, SpanExporter, SpanExporterOptions } from './export-types.js';
+import { createWorkerSender, type WorkerSender } from './export-worker-host.js';
+
+export type { ExporterStats, ExportMode, ExportResource, SpanExporter, SpanExporterOptions } from './export-types.js';
+
+/**
+ * Worker mode by default: handing a batch to the worker costs the main thread far less than
+ * converting and encoding it here (see bench/export-cost.mjs and the numbers in its header).
+ */
+export const DEFAULT_EXPORT_MODE: ExportMode = 'worker';
+
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+/** Extra time past the OTLP timeout before the queue gives up on an export that never settled. */
+const EXPORT_WATCHDOG_GRACE_MS = 5_000;
+
+export function createSpanExporter(options: SpanExporterOptions): SpanExporter {
+  const onError = (err: Error): void => {
+    try {
+      options.onError?.(err);
+    } catch {
+      // never let a reporting callback break export
+    }
+  };
+  const backend = {
+    otlp: options.otlp,
+    resource: options.resource,
+    scopeVersion: options.scopeVersion ?? packageVersion(),
+  };
+
+  let workerSender: WorkerSender | undefined;
+  if ((options.mode ?? DEFAULT_EXPORT_MODE) === 'worker') {
+    try {
+      workerSender = createWorkerSender(backend, onError);
+    } catch (err) {
+      onError(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+  const sender: BatchSender = workerSender ?? createInlineSender(backend);
+
+  const otlpTimeout = options.otlp.timeout > 0 ? options.otlp.timeout : 10_000;
+  const queue = new SpanQueue(sender, {
+    maxQueueSize: options.maxQueueSize,
+    maxExportBatchSize: options.maxExportBatchSize,
+    scheduledDelay: options.scheduledDelay,
+    exportTimeout: otlpTimeout + EXPORT_WATCHDOG_GRACE_MS,
+    onError,
+  });
+
+  return {
+    enqueue: (span) => queue.enqueue(span),
+    forceFlush: () => queue.forceFlush(),
+    shutdown: (timeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS) => queue.shutdown(timeoutMs),
+    stats: () => ({ ...queue.stats(), mode: workerSender?.mode() ?? 'inline' }),
+  };
+}
+
+/** tracecar's version for the instrumentation scope; package.json is two levels up from src/ and dist/. */
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
