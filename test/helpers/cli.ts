@@ -1,0 +1,61 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Environment without OTEL_* / TRACECAR_* leaking in from the machine running the tests. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('OTEL_') && !k.startsWith('TRACECAR_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+export function runCli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: cleanEnv(options.env), cwd: options.cwd });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`tracecar ${args.join(' ')} did not exit within ${options.timeoutMs ?? 10_000} ms\n${stderr}`));
+    }, options.timeoutMs ?? 10_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export interface RunningCli {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+}
+
+/** Starts the CLI and resolves once the start banner names the ingress address. */
+export async function startCli(args: string[], options: { env?: Record<string, string> } = {}): Promise<RunningCli & { ingressPort: number; adminPort?: number }> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: cleanEnv(options.env) });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c) => (stdout += c));
+  child.stderr!.on('data', (c) => (stderr += c));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const deadline = Date.now() + 10_000;
+  while (!/ingress\s+http:\/\/[^:]+:(\d+)/.test(stderr)) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`tracecar did not start:\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const ingressPort = Number(/ingress\s+http:\/\/[^:]+:(\d+)/.exec(stderr)![1]);
+  const admin = /admin\s+http:\/\/[^:]+:(\d+)/.exec(stderr);
+  return { child, stdout: () => stdout, stderr: () => stderr, exited, ingressPort, adminPort: admin ? Number(admin[1]) : undefined };
+}
