@@ -20,9 +20,12 @@ export function extractContext(headers: HeaderBag, formats: readonly Propagation
   const multiAt = formats.indexOf('b3multi');
   const b3At = singleAt === -1 ? multiAt : multiAt === -1 ? singleAt : Math.min(singleAt, multiAt);
 
+  // B3 is read whenever enabled, even if W3C ranks first: `incomingB3` must say which style the
+  // caller spoke so injection can answer in kind.
   let b3: B3Outcome | undefined;
   if (b3At !== -1) b3 = extractB3(headers, singleAt !== -1, multiAt !== -1, result);
 
+  // W3C is skipped only when a higher-ranked B3 already supplied a context.
   if (w3cAt !== -1 && (b3?.context === undefined || w3cAt < b3At)) {
     const w3c = extractW3c(headers, result.problems);
     if (w3c) result.context = w3c;

@@ -40,6 +40,9 @@ export function parseTracestate(raw: string | string[] | undefined): TracestateR
 
   const members: string[] = [];
   const keys: string[] = [];
+  // True while the input is already in normalised form (no OWS, no empty members): then the
+  // header value itself is the result and nothing needs re-joining.
+  let normalised = true;
   let pos = 0;
   const n = combined.length;
   while (pos <= n) {
@@ -50,10 +53,14 @@ export function parseTracestate(raw: string | string[] | undefined): TracestateR
     let e = end;
     while (s < e && isOws(combined.charCodeAt(s))) s++;
     while (e > s && isOws(combined.charCodeAt(e - 1))) e--;
+    if (s !== pos || e !== end) normalised = false;
     pos = end + 1;
     // "Empty and whitespace-only list members are allowed." They are dropped, and not counted
     // against the 32: they appear merely from how a list was split over fields.
-    if (s === e) continue;
+    if (s === e) {
+      normalised = false;
+      continue;
+    }
 
     const eq = combined.indexOf('=', s);
     if (eq === -1 || eq >= e) return { problem: `list-member "${clip(combined, s, e)}" has no "="` };
@@ -74,6 +81,7 @@ export function parseTracestate(raw: string | string[] | undefined): TracestateR
   }
 
   if (members.length === 0) return EMPTY;
+  if (normalised && n <= TRACESTATE_MAX_LENGTH) return { value: combined };
   return limitLength(members);
 }
 

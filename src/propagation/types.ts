@@ -43,7 +43,9 @@ export interface ExtractResult {
 
 /** What tracecar injects into a request it forwards (the parent is our own span). */
 export interface OutgoingContext {
+  /** 32 lowercase hex, a 64-bit id left-padded as in TraceContext (16 hex is accepted too). */
   traceId: string;
+  /** Our span's id (16 lowercase hex): the parent the receiver will see. */
   spanId: string;
   sampled: boolean;
   debug: boolean;
