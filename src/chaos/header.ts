@@ -1,0 +1,103 @@
+import type { ChaosSide } from './types.js';
+import { parseDurationMs, parseSize } from './units.js';
+
+/** Request header that triggers faults per request; honoured only when `chaos.allowHeader: true`. */
+export const CHAOS_HEADER = 'x-tracecar-chaos';
+
+/**
+ * Grammar (directive names case-insensitive, whitespace ignored, `;` or `,` between directives):
+ *
+ *   x-tracecar-chaos: directive *( ( ";" / "," ) directive )
+ *   directive = "delay=" duration        hold the request this long before forwarding
+ *             / "abort=" status          answer with status 200–599, upstream never called
+ *             / "reset" [ "=" size ]     reset the connection: bare = before any response,
+ *                                        with a size = after that many response body bytes
+ *             / "throttle=" size         limit the response body to size per second
+ *             / "slowbody=" duration     hold each response body chunk this long
+ *             / "side=" ( "ingress" / "egress" / "both" )   where it applies; default ingress
+ *             / "rule=" anything         ignored (so a response's x-tracecar-chaos value replays)
+ *   duration  = number [ "ms" / "s" ]    bare number = milliseconds    e.g. 300ms, 1.5s
+ *   size      = number [ "b" / "kb" / "mb" ]  kb = 1024 bytes, bare = bytes   e.g. 10kb
+ *
+ * Example: `x-tracecar-chaos: delay=300ms; throttle=10kb`. Header faults always fire (no
+ * percent), take precedence over rules and still count against maxActiveFaults. Malformed or
+ * unknown directives are skipped and reported in `problems`; a header with no valid fault is
+ * as if absent.
+ */
+export interface HeaderFaults {
+  delayMs?: number;
+  abortStatus?: number;
+  resetAfterBytes?: number;
+  throttleBytesPerSecond?: number;
+  slowBodyChunkDelayMs?: number;
+  side: ChaosSide | 'both';
+  problems: string[];
+}
+
+export function parseChaosHeader(value: string | string[]): HeaderFaults {
+  const out: HeaderFaults = { side: 'ingress', problems: [] };
+  const text = Array.isArray(value) ? value.join(',') : value;
+  for (const raw of text.split(/[;,]/)) {
+    const directive = raw.trim();
+    if (directive === '') continue;
+    const eq = directive.indexOf('=');
+    const name = (eq === -1 ? directive : directive.slice(0, eq)).trim().toLowerCase();
+    const arg = eq === -1 ? null : directive.slice(eq + 1).trim();
+    const bad = (why: string): void => {
+      out.problems.push(`${directive}: ${why}`);
+    };
+    switch (name) {
+      case 'delay': {
+        const ms = arg === null ? null : parseDurationMs(arg);
+        if (ms === null) bad('expected a duration like 300ms or 1.5s');
+        else out.delayMs = ms;
+        break;
+      }
+      case 'abort': {
+        const status = arg !== null && /^\d{3}$/.test(arg) ? Number(arg) : NaN;
+        if (!(status >= 200 && status <= 599)) bad('expected an HTTP status 200-599');
+        else out.abortStatus = status;
+        break;
+      }
+      case 'reset': {
+        const bytes = arg === null ? 0 : parseSize(arg);
+        if (bytes === null) bad('expected nothing or a size like 4kb');
+        else out.resetAfterBytes = bytes;
+        break;
+      }
+      case 'throttle': {
+        const bps = arg === null ? null : parseSize(arg);
+        if (bps === null || bps <= 0) bad('expected a positive size per second like 10kb');
+        else out.throttleBytesPerSecond = bps;
+        break;
+      }
+      case 'slowbody': {
+        const ms = arg === null ? null : parseDurationMs(arg);
+        if (ms === null) bad('expected a duration like 50ms');
+        else out.slowBodyChunkDelayMs = ms;
+        break;
+      }
+      case 'side': {
+        const side = arg?.toLowerCase();
+        if (side === 'ingress' || side === 'egress' || side === 'both') out.side = side;
+        else bad('expected ingress, egress or both');
+        break;
+      }
+      case 'rule':
+        break;
+      default:
+        bad('unknown directive (delay, abort, reset, throttle, slowbody, side)');
+    }
+  }
+  return out;
+}
+
+export function hasHeaderFault(h: HeaderFaults): boolean {
+  return (
+    h.delayMs !== undefined ||
+    h.abortStatus !== undefined ||
+    h.resetAfterBytes !== undefined ||
+    h.throttleBytesPerSecond !== undefined ||
+    h.slowBodyChunkDelayMs !== undefined
+  );
+}

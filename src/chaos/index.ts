@@ -1,0 +1,6 @@
+export { createChaos } from './chaos.js';
+export { throttle, slowBody, resetAfter } from './streams.js';
+export { CHAOS_HEADER, parseChaosHeader, type HeaderFaults } from './header.js';
+export { seededRandom } from './random.js';
+export { compileDelay, standardNormal } from './delay.js';
+export type { Chaos, ChaosEvent, ChaosInput, ChaosSide, ChaosStats, FaultKind, FaultPlan } from './types.js';
