@@ -150,7 +150,7 @@ function addResponseHeaders(hop: Hop, headers: string[], rt: Runtime, plan: Faul
     if (drop.has(headers[i].toLowerCase())) headers.splice(i, 2);
   }
   headers.push(rt.correlationHeader, hop.correlationId);
-  if (hop.side === 'ingress') headers.push('traceresponse', formatTraceresponse(hop.traceId, hop.spanId, hop.sampled));
+  if (hop.side === 'ingress') headers.push('traceresponse', formatTraceresponse(hop.traceId, hop.spanId, hop.sampled, hop.random));
   if (plan) headers.push('x-tracecar-chaos', plan.describe());
   if (deps.draining()) headers.push('connection', 'close');
 }
