@@ -79,8 +79,9 @@ export function slowBody(chunkDelayMs: number): Transform {
  * Passes exactly `bytes` bytes, then calls `onLimit` once (the proxy destroys the client socket
  * there). If the body ends first, onLimit is called at its end instead, so the planned reset
  * still happens rather than a clean finish. Once the limit is reached the stream never ends
- * cleanly (no 'end'): later input is discarded. onLimit runs on setImmediate after the last
- * push, so a piped consumer has written the N bytes out before the reset.
+ * cleanly (no 'end') and takes no more input, so the upstream is paused by backpressure (no
+ * buffering, no busy discard loop) until the proxy destroys the pipeline. onLimit runs on
+ * setImmediate after the last push, so a piped consumer has already written the N bytes out.
  */
 export function resetAfter(bytes: number, onLimit: () => void): Transform {
   if (!(Number.isInteger(bytes) && bytes >= 0)) throw new RangeError(`resetAfter: bytes must be a whole number >= 0 (got ${bytes})`);
@@ -96,7 +97,6 @@ export function resetAfter(bytes: number, onLimit: () => void): Transform {
   };
   return new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      if (fired) return cb();
       const room = bytes - passed;
       if (chunk.length < room) {
         passed += chunk.length;
@@ -104,8 +104,7 @@ export function resetAfter(bytes: number, onLimit: () => void): Transform {
       }
       if (room > 0) this.push(chunk.subarray(0, room));
       passed += room;
-      fire();
-      cb();
+      fire(); // the callback is never called: no more input is taken
     },
     flush(_cb: TransformCallback) {
       // Never signal a clean end: the connection is about to be reset.
