@@ -1,0 +1,36 @@
+import type { TracecarConfig } from './types.js';
+import { formatListen, parseListen } from './units.js';
+
+/**
+ * Keys whose change cannot apply to a running process (listener addresses), as paths like
+ * "ingress.listen" or `egress.routes["payments"].listen`. Routes are matched by name; an added or
+ * removed route is reported as `egress.routes["name"]`. Everything else hot-reloads.
+ */
+export function restartRequired(prev: TracecarConfig, next: TracecarConfig): string[] {
+  const changed: string[] = [];
+  if (!sameListen(prev.ingress.listen, next.ingress.listen, '0.0.0.0')) changed.push('ingress.listen');
+  if (!sameListen(prev.egress.listen, next.egress.listen, '0.0.0.0')) changed.push('egress.listen');
+  const before = new Map(prev.egress.routes.map((r) => [r.name, r]));
+  const after = new Map(next.egress.routes.map((r) => [r.name, r]));
+  for (const [name, route] of before) {
+    const now = after.get(name);
+    if (!now) changed.push(`egress.routes[${JSON.stringify(name)}]`);
+    else if (!sameListen(route.listen, now.listen, '0.0.0.0')) changed.push(`egress.routes[${JSON.stringify(name)}].listen`);
+  }
+  for (const name of after.keys()) if (!before.has(name)) changed.push(`egress.routes[${JSON.stringify(name)}]`);
+  if (!sameListen(prev.admin.listen, next.admin.listen, '127.0.0.1')) changed.push('admin.listen');
+  return changed;
+}
+
+function sameListen(a: string | null, b: string | null, defaultHost: string): boolean {
+  if (a === null || b === null) return a === b;
+  return canonical(a, defaultHost) === canonical(b, defaultHost);
+}
+
+function canonical(listen: string, defaultHost: string): string {
+  try {
+    return formatListen(parseListen(listen, defaultHost));
+  } catch {
+    return listen;
+  }
+}
