@@ -77,6 +77,7 @@ function samplingStage(hop: Hop, req: IncomingMessage, rt: Runtime, parent: { sa
     host: req.headers.host ?? '',
     headers: req.headers,
     traceId: hop.traceId,
+    traceState: hop.traceState,
     parent,
   });
   hop.sampled = d.sampled;
@@ -172,25 +173,28 @@ function recordOutcome(hop: Hop, outcome: ForwardOutcome): void {
   }
 }
 
-/** Wraps the response in chaos stream faults (throttle, slow body, reset after N bytes). */
+/**
+ * Wraps the response in chaos stream faults: upstream → throttle → slow body → reset after N → res.
+ * The reset stage goes last so exactly N bytes reach the client before the RST.
+ */
 function chaosSink(hop: Hop, res: ServerResponse, plan: FaultPlan | null): Writable {
   if (!plan || (!plan.throttle && !plan.slowBody && !(plan.reset && plan.reset.afterBytes > 0))) return res;
-  const stages: Writable[] = [];
+  const stages: Array<NodeJS.ReadWriteStream & Writable> = [];
+  if (plan.throttle) stages.push(throttle(plan.throttle.bytesPerSecond));
+  if (plan.slowBody) stages.push(slowBody(plan.slowBody.chunkDelayMs));
   if (plan.reset && plan.reset.afterBytes > 0) {
+    const afterBytes = plan.reset.afterBytes;
     stages.push(
-      resetAfter(plan.reset.afterBytes, () => {
+      resetAfter(afterBytes, () => {
         hop.errorType = 'chaos_reset';
         hop.errorCode = 'TRC_ERR_CHAOS_RESET';
-        hop.errorMessage = `chaos: connection reset after ${plan.reset!.afterBytes} bytes`;
-        res.socket?.destroy();
+        hop.errorMessage = `chaos: connection reset after ${afterBytes} bytes`;
+        res.socket?.resetAndDestroy();
       }),
     );
   }
-  if (plan.slowBody) stages.push(slowBody(plan.slowBody.chunkDelayMs));
-  if (plan.throttle) stages.push(throttle(plan.throttle.bytesPerSecond));
-  let head = stages[0] as NodeJS.ReadWriteStream & Writable;
-  for (let i = 1; i < stages.length; i++) head = head.pipe(stages[i] as NodeJS.ReadWriteStream & Writable) as never;
-  (head as unknown as NodeJS.ReadableStream).pipe(res);
+  for (let i = 0; i + 1 < stages.length; i++) stages[i].pipe(stages[i + 1]);
+  stages[stages.length - 1].pipe(res);
   return stages[0];
 }
 
@@ -228,7 +232,7 @@ function upstreamStage(
     hop.errorType = 'chaos_reset';
     hop.errorCode = 'TRC_ERR_CHAOS_RESET';
     hop.errorMessage = 'chaos: connection reset before the response';
-    req.socket.destroy();
+    req.socket.resetAndDestroy();
     done();
     return;
   }

@@ -18,8 +18,9 @@ import type { SpanExporter } from './telemetry/export-types.js';
 import { createMetrics, type Metrics } from './admin/metrics.js';
 import { createTraceStore, type TraceStore } from './telemetry/store.js';
 import { createAdminServer, type AdminServer } from './admin/server.js';
-import { parseListen, redactConfig } from './config/load.js';
-import { restartRequired } from './config/watch.js';
+import { parseListen } from './config/units.js';
+import { redactConfig } from './config/redact.js';
+import { restartRequired } from './config/restart.js';
 import type { Hop } from './telemetry/hop.js';
 
 export type { TracecarConfig } from './config/types.js';

@@ -117,7 +117,10 @@ describe('ingress propagation: what the app receives and what the span records',
     await res.body.text();
     const raw = app.requests.at(-1)!.rawHeaders.map((h) => h.toLowerCase());
     expect(raw.filter((h) => h === 'traceparent')).toHaveLength(1);
-    expect(raw).not.toContain('x-b3-traceid');
+    // The caller used B3 (badly), so B3 is answered in kind — with our values, never the stale ones.
+    expect(raw.filter((h) => h === 'x-b3-traceid' || h === 'b3').length).toBeLessThanOrEqual(1);
+    expect(raw).not.toContain('bad');
+    expect(raw).not.toContain('garbage');
   });
 });
 
