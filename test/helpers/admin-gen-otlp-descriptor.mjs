@@ -7,13 +7,13 @@
 // `encode` function names every field's number, wire type and type; JSDoc names enums and oneofs.
 // The descriptor keeps only the messages OTLP trace export needs (trace, common, resource, collector).
 //
-// Run: node test/helpers/admin-gen-otlp-descriptor.mjs
+// Run: node test/helpers/admin-gen-otlp-descriptor.mjs [output path]
 // test/admin/otlp-descriptor.test.ts checks the result against the generated code.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const ROOT_JS = fileURLToPath(new URL('../../node_modules/otlp-proto-0.52/build/src/generated/root.js', import.meta.url));
-const OUT = fileURLToPath(new URL('../../src/admin/otlp/trace-descriptor.json', import.meta.url));
+const OUT = process.argv[2] ?? fileURLToPath(new URL('../../src/admin/otlp/trace-descriptor.json', import.meta.url));
 
 const WANTED = [
   'opentelemetry.proto.common.v1.AnyValue',

@@ -123,6 +123,13 @@ function int64(v: unknown): number | undefined {
   return undefined;
 }
 
+/** An int64 attribute: a number when it fits exactly, else its decimal string (no silent rounding). */
+function int64Attribute(v: unknown): number | string | undefined {
+  const n = int64(v);
+  if (n === undefined || Number.isSafeInteger(n)) return n;
+  return typeof v === 'string' ? v : String(v);
+}
+
 type Scalar = string | number | boolean;
 
 function anyValue(v: unknown): AttributeValue | Scalar[] | undefined {
@@ -130,7 +137,7 @@ function anyValue(v: unknown): AttributeValue | Scalar[] | undefined {
   if (!av) return undefined;
   if (typeof av.stringValue === 'string') return av.stringValue;
   if (typeof av.boolValue === 'boolean') return av.boolValue;
-  if (av.intValue !== undefined && av.intValue !== null) return int64(av.intValue);
+  if (av.intValue !== undefined && av.intValue !== null) return int64Attribute(av.intValue);
   if (av.doubleValue !== undefined && av.doubleValue !== null) {
     const d = av.doubleValue;
     if (typeof d === 'number') return d;

@@ -1,0 +1,13 @@
+/** GET /api/info: what the viewer shows in its header (service, receiver on/off, store size). */
+import { sendJson, type Handler } from '../http.js';
+import type { TraceStore } from '../../telemetry/store.js';
+
+export function infoHandler(deps: { serviceName: string; receiveOtlp: boolean; store: TraceStore }): Handler {
+  return ({ res }) =>
+    sendJson(res, 200, {
+      service: deps.serviceName,
+      receiveOtlp: deps.receiveOtlp,
+      store: deps.store.stats(),
+      now: Date.now(),
+    });
+}

@@ -1,0 +1,118 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { register as globalRegistry } from 'prom-client';
+import { createMetrics, methodLabel, statusClass } from '../../src/admin/metrics.js';
+import { parseExposition } from '../helpers/admin-prom.js';
+import { startTestAdmin, type TestAdmin } from '../helpers/admin-server.js';
+
+describe('metrics', () => {
+  let admin: TestAdmin | undefined;
+  afterEach(async () => {
+    await admin?.close();
+    admin = undefined;
+  });
+
+  it('maps status codes to classes and methods to bounded labels', () => {
+    expect([200, 204, 301, 404, 499, 503, 0, -1, 700].map(statusClass)).toEqual(['2xx', '2xx', '3xx', '4xx', '4xx', '5xx', 'error', 'error', 'error']);
+    expect(methodLabel('get')).toBe('GET');
+    expect(methodLabel('BREW')).toBe('_OTHER');
+  });
+
+  it('records requests, in-flight, chaos, reloads, lost propagation and export stats; /metrics serves them', async () => {
+    const metrics = createMetrics();
+    admin = await startTestAdmin({ metrics });
+    metrics.exportStats(() => ({ exported: 41, dropped: 2, queued: 5, failedExports: 1 }));
+
+    metrics.requestStarted('ingress', 'GET /orders/:id');
+    metrics.requestStarted('ingress', 'GET /orders/:id');
+    metrics.requestStarted('egress', 'POST /payments');
+    metrics.requestFinished('ingress', 'GET /orders/:id', 'get', 200, 12);
+    metrics.requestFinished('egress', 'POST /payments', 'POST', 503, 250);
+    metrics.requestStarted('ingress', 'GET /orders/:id');
+    metrics.requestFinished('ingress', 'GET /orders/:id', 'GET', 0, 3000);
+    metrics.chaosInjected('delay', 'egress');
+    metrics.chaosInjected('delay', 'egress');
+    metrics.chaosInjected('abort', 'ingress');
+    metrics.configReload(true);
+    metrics.configReload(false);
+    metrics.configReload(true);
+    metrics.propagationLost('POST /payments');
+
+    const res = await fetch(admin.url + 'metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const m = parseExposition(await res.text());
+
+    // Every metric is tracecar_-prefixed, including the default process metrics.
+    expect(m.samples.length).toBeGreaterThan(20);
+    expect(m.samples.every((s) => s.name.startsWith('tracecar_'))).toBe(true);
+    expect(m.find('tracecar_process_cpu_user_seconds_total')).toHaveLength(1);
+    expect(m.find('tracecar_nodejs_heap_size_used_bytes')).toHaveLength(1);
+
+    expect(m.types.get('tracecar_requests_total')).toBe('counter');
+    expect(m.value('tracecar_requests_total', { side: 'ingress', route: 'GET /orders/:id', method: 'GET', status_class: '2xx' })).toBe(1);
+    expect(m.value('tracecar_requests_total', { side: 'ingress', status_class: 'error' })).toBe(1);
+    expect(m.value('tracecar_requests_total', { side: 'egress', route: 'POST /payments', method: 'POST', status_class: '5xx' })).toBe(1);
+    expect(m.value('tracecar_requests_total')).toBe(3);
+
+    expect(m.types.get('tracecar_request_duration_seconds')).toBe('histogram');
+    const eg = { side: 'egress', route: 'POST /payments', method: 'POST', status_class: '5xx' };
+    expect(m.value('tracecar_request_duration_seconds_count', eg)).toBe(1);
+    expect(m.value('tracecar_request_duration_seconds_sum', eg)).toBeCloseTo(0.25);
+    expect(m.value('tracecar_request_duration_seconds_bucket', { ...eg, le: '0.1' })).toBe(0);
+    expect(m.value('tracecar_request_duration_seconds_bucket', { ...eg, le: '0.25' })).toBe(1);
+    expect(m.value('tracecar_request_duration_seconds_bucket', { ...eg, le: '+Inf' })).toBe(1);
+    expect(m.value('tracecar_request_duration_seconds_bucket', { side: 'ingress', status_class: 'error', le: '2.5' })).toBe(0);
+    expect(m.value('tracecar_request_duration_seconds_bucket', { side: 'ingress', status_class: 'error', le: '5' })).toBe(1);
+
+    expect(m.types.get('tracecar_requests_in_flight')).toBe('gauge');
+    expect(m.value('tracecar_requests_in_flight', { side: 'ingress', route: 'GET /orders/:id' })).toBe(1);
+    expect(m.value('tracecar_requests_in_flight', { side: 'egress' })).toBe(0);
+
+    expect(m.value('tracecar_chaos_injected_total', { kind: 'delay', side: 'egress' })).toBe(2);
+    expect(m.value('tracecar_chaos_injected_total', { kind: 'abort', side: 'ingress' })).toBe(1);
+    expect(m.value('tracecar_config_reloads_total', { result: 'ok' })).toBe(2);
+    expect(m.value('tracecar_config_reloads_total', { result: 'failed' })).toBe(1);
+    expect(m.value('tracecar_propagation_lost_total', { route: 'POST /payments' })).toBe(1);
+
+    expect(m.types.get('tracecar_spans_exported_total')).toBe('counter');
+    expect(m.value('tracecar_spans_exported_total')).toBe(41);
+    expect(m.value('tracecar_spans_dropped_total')).toBe(2);
+    expect(m.types.get('tracecar_spans_queued')).toBe('gauge');
+    expect(m.value('tracecar_spans_queued')).toBe(5);
+    expect(m.value('tracecar_export_failures_total')).toBe(1);
+    expect(m.value('tracecar_store_traces')).toBe(0);
+  });
+
+  it('reads export stats at scrape time', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    let exported = 0;
+    metrics.exportStats(() => ({ exported, dropped: 0, queued: 0, failedExports: 0 }));
+    exported = 10;
+    expect(parseExposition(await metrics.render()).value('tracecar_spans_exported_total')).toBe(10);
+    exported = 25;
+    expect(parseExposition(await metrics.render()).value('tracecar_spans_exported_total')).toBe(25);
+    metrics.exportStats(() => {
+      throw new Error('exporter gone');
+    });
+    // A failing source does not break the scrape.
+    expect(parseExposition(await metrics.render()).find('tracecar_requests_total')).toHaveLength(0);
+  });
+
+  it('uses its own registry, so two instances do not collide and the global registry stays empty', async () => {
+    const a = createMetrics();
+    const b = createMetrics();
+    a.requestFinished('ingress', 'GET /a', 'GET', 200, 1);
+    expect(parseExposition(await b.render()).value('tracecar_requests_total')).toBe(0);
+    expect(parseExposition(await a.render()).value('tracecar_requests_total')).toBe(1);
+    expect((await globalRegistry.metrics()).includes('tracecar_')).toBe(false);
+  });
+
+  it('caps route label cardinality', async () => {
+    const metrics = createMetrics({ defaultMetrics: false, maxRoutes: 3 });
+    for (let i = 0; i < 10; i++) metrics.requestFinished('ingress', `GET /items/${i}`, 'GET', 200, 1);
+    const m = parseExposition(await metrics.render());
+    const routes = new Set(m.find('tracecar_requests_total').map((s) => s.labels.route));
+    expect(routes).toEqual(new Set(['GET /items/0', 'GET /items/1', 'GET /items/2', 'other']));
+    expect(m.value('tracecar_requests_total', { route: 'other' })).toBe(7);
+  });
+});
