@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cleanEnv } from '../helpers/cli.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('npm pack produces a tarball that npx can run', () => {
+  it('`npx <tarball> --help` works in an empty directory', () => {
+    const work = mkdtempSync(join(tmpdir(), 'tracecar-pack-'));
+    try {
+      // --ignore-scripts: `npm test` has just built dist/; prepack would build it again.
+      execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', work], { cwd: root, env: cleanEnv(), stdio: 'pipe' });
+      const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
+      expect(tarball).toBeDefined();
+      const empty = mkdtempSync(join(tmpdir(), 'tracecar-npx-'));
+      try {
+        const out = execFileSync('npx', ['--yes', '--package', join(work, tarball!), 'tracecar', '--help'], {
+          cwd: empty,
+          env: cleanEnv({ npm_config_cache: join(work, 'npm-cache'), npm_config_update_notifier: 'false' }),
+          encoding: 'utf8',
+          timeout: 180_000,
+        });
+        expect(out).toContain('tracecar --target URL');
+      } finally {
+        rmSync(empty, { recursive: true, force: true });
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 200_000);
+});
