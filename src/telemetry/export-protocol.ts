@@ -6,6 +6,7 @@ export type ToWorker =
   | { type: 'shutdown'; timeoutMs: number };
 
 export type FromWorker =
+  | { type: 'ready' }
   | { type: 'result'; id: number; ok: true }
   | { type: 'result'; id: number; ok: false; error: string }
   | { type: 'shutdown-done' };

@@ -31,3 +31,5 @@ port.on('message', (message: ToWorker) => {
       });
   }
 });
+
+reply({ type: 'ready' });
