@@ -1,0 +1,50 @@
+// A live OTLP/gRPC trace receiver for bench/export-cost.mjs, run as a child process so its
+// decoding CPU is not charged to the process being measured. Decodes every request with the
+// official generated protobuf code and counts spans. Protocol (IPC): sends {port} once bound;
+// answers {type:'count'} with {spans, requests}.
+import { createRequire } from 'node:module';
+import * as grpc from '@grpc/grpc-js';
+
+const require = createRequire(import.meta.url);
+const root = require('otlp-proto-0.52/build/src/generated/root.js');
+const { ExportTraceServiceRequest, ExportTraceServiceResponse } = root.opentelemetry.proto.collector.trace.v1;
+
+let spans = 0;
+let requests = 0;
+
+const server = new grpc.Server();
+server.addService(
+  {
+    Export: {
+      path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: (m) => Buffer.from(ExportTraceServiceRequest.encode(m).finish()),
+      requestDeserialize: (b) => ExportTraceServiceRequest.decode(b),
+      responseSerialize: (m) => Buffer.from(ExportTraceServiceResponse.encode(m).finish()),
+      responseDeserialize: (b) => ExportTraceServiceResponse.decode(b),
+    },
+  },
+  {
+    Export: (call, callback) => {
+      requests++;
+      for (const rs of call.request.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) spans += ss.spans?.length ?? 0;
+      callback(null, {});
+    },
+  },
+);
+
+server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => {
+  if (err) throw err;
+  process.send?.({ port });
+});
+
+process.on('message', (msg) => {
+  if (msg?.type === 'count') process.send?.({ spans, requests });
+  if (msg?.type === 'reset') {
+    spans = 0;
+    requests = 0;
+    process.send?.({ reset: true });
+  }
+});
+process.on('disconnect', () => server.forceShutdown());
