@@ -44,6 +44,7 @@ function compile(): ValidateFunction {
   // Annotation only: editors (vscode-json-languageservice) show it; our messages use it as "expected …".
   ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
   ajv.addFormat('http-url', { type: 'string', validate: isHttpUrl });
+  ajv.addFormat('http-url-or-empty', { type: 'string', validate: (s: string) => s === '' || isHttpUrl(s) });
   return ajv.compile(configSchema());
 }
 
