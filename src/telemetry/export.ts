@@ -17,8 +17,11 @@ import { createWorkerSender, type WorkerSender } from './export-worker-host.js';
 export type { ExporterStats, ExportMode, ExportResource, SpanExporter, SpanExporterOptions } from './export-types.js';
 
 /**
- * Worker mode by default: handing a batch to the worker costs the main thread far less than
- * converting and encoding it here (see bench/export-cost.mjs and the numbers in its header).
+ * Worker mode by default. bench/export-cost.mjs (10k spans/s, 14-attribute SERVER spans, live
+ * receiver, Node 22.23, this 2-core box): main-thread CPU per span ≈ 2.2 µs in worker mode
+ * (structured clone of the batch) vs ≈ 9.7 µs inline (OTLP protobuf encoding ≈ 5.3 µs of it,
+ * plus gRPC and GC). The worker costs more CPU in total (≈ 16.5 vs ≈ 11.5 µs/span process-wide:
+ * the clone is paid twice), but none of it on the thread that serves requests.
  */
 export const DEFAULT_EXPORT_MODE: ExportMode = 'worker';
 
