@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
+import type { ConfigProblem } from '../../src/config/problems.js';
 
 /** A real temp directory for this test file, removed afterwards. */
 export function tempDir(): { dir: string; write(name: string, text: string): string } {
@@ -18,7 +19,7 @@ export function tempDir(): { dir: string; write(name: string, text: string): str
 }
 
 /** Run fn, return the error it throws (fails the test if it does not throw). */
-export function thrown(fn: () => unknown): Error & { code?: string; problems?: ReadonlyArray<Record<string, unknown>> } {
+export function thrown(fn: () => unknown): Error & { code?: string; hint?: string; problems?: readonly ConfigProblem[] } {
   try {
     fn();
   } catch (err) {
