@@ -55,6 +55,7 @@ export function createWorkerSender(
   let nextId = 1;
   let dead: Error | undefined;
   let ready = false;
+  let fellBack = false;
   let shuttingDown = false;
   let onShutdownDone: (() => void) | undefined;
   let fallback: BatchSender | undefined;
@@ -81,6 +82,7 @@ export function createWorkerSender(
     }
     onShutdownDone?.();
     if (!shuttingDown) {
+      fellBack = true;
       onError(
         tracecarError('TRC_ERR_EXPORT', `export worker stopped (${err.message}); exporting on the main thread from now on`, {
           cause: err,
@@ -109,7 +111,7 @@ export function createWorkerSender(
   worker.unref();
 
   return {
-    mode: () => (dead !== undefined && !shuttingDown ? 'inline' : 'worker'),
+    mode: () => (fellBack ? 'inline' : 'worker'),
 
     send(batch) {
       if (dead !== undefined) return inline().send(batch);
