@@ -59,6 +59,7 @@
   // ---------- formatting ----------
   function fmtMs(ms) {
     if (!Number.isFinite(ms)) return '–';
+    if (ms === 0) return '0 ms';
     if (ms < 1) return ms.toFixed(2) + ' ms';
     if (ms < 10) return ms.toFixed(1) + ' ms';
     if (ms < 1000) return Math.round(ms) + ' ms';
@@ -87,6 +88,9 @@
   function fmtValue(v) {
     if (Array.isArray(v)) return '[' + v.map((x) => (typeof x === 'string' ? JSON.stringify(x) : String(x))).join(', ') + ']';
     return String(v);
+  }
+  function plural(n, word) {
+    return `${n} ${word}${n === 1 ? '' : 's'}`;
   }
   function shortId(id) {
     return id.length > 12 ? id.slice(0, 12) + '…' : id;
@@ -431,7 +435,6 @@
       const color = serviceColor(span.service);
       const guides = [];
       for (let i = 0; i < depth; i++) guides.push(el('span', { class: 'wf-guide' }));
-      const durLeft = left + width;
       const row = el('div', {
         class: 'wf-row' + (err ? ' is-error' : '') + (span.spanId === state.selectedSpanId ? ' selected' : ''),
         'data-span-id': span.spanId,
@@ -448,7 +451,7 @@
           title: `${ev.name} at +${fmtMs(ev.time - span.startTime)}`,
           style: { left: ((Math.min(Math.max(ev.time, span.startTime), span.endTime) - start) / total) * 100 + '%' },
         })),
-        el('span', { class: 'wf-dur', style: durLeft > 85 ? { right: 100 - left + '%', marginRight: '6px' } : { left: `calc(${durLeft}% + 6px)` } }, fmtMs(span.endTime - span.startTime))));
+        el('span', { class: 'wf-dur', style: { left: `calc(${left + width}% + 6px)` } }, fmtMs(span.endTime - span.startTime))));
       wf.append(row);
     }
     const selected = spans.find((s) => s.spanId === state.selectedSpanId) || root;
@@ -473,6 +476,16 @@
     renderSpanPanel(span, start);
   }
 
+  function errorText(span) {
+    const parts = [];
+    if (span.status.message) parts.push(span.status.message);
+    const type = span.attributes['error.type'];
+    if (type !== undefined && String(type) !== span.status.message) parts.push(String(type));
+    const status = httpStatus(span);
+    if (status !== undefined && !parts.includes(String(status))) parts.push('HTTP ' + status);
+    return 'Error' + (parts.length ? ': ' + parts.join(' · ') : '');
+  }
+
   function kvList(attrs) {
     const keys = Object.keys(attrs || {}).sort();
     if (!keys.length) return el('p', { class: 'none' }, 'none');
@@ -491,7 +504,7 @@
     append(panel, [
       el('h3', { class: err ? 'is-error' : undefined }, span.name || '(unnamed)'),
       el('div', null, serviceChip(span.service), ' ', el('span', { class: 'kind' }, span.kind.toUpperCase()), ' ', statusBadge(httpStatus(span), err)),
-      err ? el('div', { class: 'error-box' }, 'Error', span.status.message ? ': ' + span.status.message : '', span.attributes['error.type'] ? ` (${span.attributes['error.type']})` : '') : null,
+      err ? el('div', { class: 'error-box' }, errorText(span)) : null,
       el('h4', null, 'Timing'),
       el('dl', { class: 'kv' },
         el('dt', null, 'duration'), el('dd', null, fmtMs(dur)),
@@ -606,7 +619,7 @@
       const c = col.get(n.service);
       (columns[c] = columns[c] || []).push(n);
     }
-    const W = 170, H = 46, GX = 120, GY = 26, PAD = 20;
+    const W = 170, H = 46, GX = 170, GY = 30, PAD = 24;
     const height = Math.max(...columns.map((c) => (c ? c.length : 0))) * (H + GY) - GY + PAD * 2;
     const width = columns.length * (W + GX) - GX + PAD * 2;
     const pos = new Map();
@@ -630,7 +643,11 @@
         const x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x - 2, y2 = b.y + H / 2;
         const mx = (x1 + x2) / 2;
         d = `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`;
-        lx = mx; ly = (y1 + y2) / 2 - 6;
+        // Label where the curve has levelled out towards its target, just above it.
+        const t = y1 === y2 ? 0.5 : 0.8;
+        const u = 1 - t;
+        lx = u * u * u * x1 + 3 * u * u * t * mx + 3 * u * t * t * mx + t * t * t * x2;
+        ly = u * u * u * y1 + 3 * u * u * t * y1 + 3 * u * t * t * y2 + t * t * t * y2 - 7;
       } else {
         // Back or same-column edge: loop over the top.
         const x1 = a.x + W / 2 + 10, y1 = a.y, x2 = b.x + W / 2 - 10, y2 = b.y - 2;
@@ -654,7 +671,7 @@
         svg('rect', { width: W, height: H, rx: 8, stroke: n.errorCount ? '#dc2626' : color }),
         svg('rect', { width: 6, height: H - 12, x: 8, y: 6, rx: 3, fill: color, stroke: 'none' }),
         svg('text', { x: 22, y: 19 }, name),
-        svg('text', { x: 22, y: 35, class: 'sub' }, n.external ? 'external' : `${n.spanCount} spans` + (n.errorCount ? ` · ${n.errorCount} errors` : ''))));
+        svg('text', { x: 22, y: 35, class: 'sub' }, n.external ? 'external' : plural(n.spanCount, 'span') + (n.errorCount ? ' · ' + plural(n.errorCount, 'error') : ''))));
     }
     box.append(root);
   }
