@@ -112,6 +112,12 @@ describe('precedence: CLI flag > env > file > defaults', () => {
     );
   });
 
+  test('CLI keys left undefined do not override anything', () => {
+    const cfg = loadConfig({ file, env: {}, cli: { ingress: { listen: undefined, target: undefined }, log: undefined } });
+    expect(cfg.ingress.listen).toBe('7001');
+    expect(cfg.log.level).toBe('warn');
+  });
+
   test('a bad CLI value is reported as such', () => {
     const err = thrown(() => loadConfig({ env: {}, cli: { ingress: { timeout: { connect: -1 } } } }));
     expect(err.message).toBe(
