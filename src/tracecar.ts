@@ -84,7 +84,10 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
         scheduledDelay: initial.export.scheduledDelay,
         resource: { serviceName: initial.service.name, attributes: runtime.resource.resource as Record<string, string> },
         mode: options.exportMode,
-        onError: (err) => logger.warn({ err: err.message, code: (err as { code?: string }).code }, 'span export failed'),
+        onError: (err) => {
+          const code = (err as { code?: string }).code;
+          logger.warn({ code, err: err.message }, code === 'TRC_ERR_EXPORT_QUEUE_FULL' ? 'span queue full: spans dropped' : 'span export failed');
+        },
       })
     : undefined;
   if (exporter) metrics.exportStats(() => exporter.stats());
