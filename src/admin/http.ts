@@ -95,6 +95,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       resolve(Buffer.concat(chunks, size));
     });
     source.on('error', (err: Error) => fail(decoder ? new HttpError(400, `cannot decompress body: ${err.message}`) : err));
-    req.on('aborted', () => fail(new Error('request aborted')));
+    req.on('close', () => {
+      if (!req.complete) fail(new Error('request aborted'));
+    });
   });
 }
