@@ -65,6 +65,7 @@ async function main(argv: string[]): Promise<void> {
   const watcher = file
     ? watchConfig(file, {
         load,
+        initial: config,
         onChange: (next) => {
           const restart = tracecar.reload(next);
           process.stderr.write(`tracecar: config reloaded from ${file}\n`);
