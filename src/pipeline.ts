@@ -49,7 +49,7 @@ export interface UpstreamTarget {
 // Stages shared by both sides
 
 /** listener: what the request is, before anything is decided. */
-function describeRequest(hop: Hop, req: IncomingMessage, rt: Runtime, target: string): void {
+export function describeRequest(hop: Hop, req: IncomingMessage, rt: Runtime, target: string): void {
   const q = target.indexOf('?');
   hop.path = q === -1 ? target : target.slice(0, q);
   hop.query = q === -1 ? '' : rt.redactor.query(target.slice(q + 1));
@@ -62,7 +62,7 @@ function describeRequest(hop: Hop, req: IncomingMessage, rt: Runtime, target: st
 }
 
 /** correlation: keep the caller's id exactly, or make one. */
-function correlationStage(hop: Hop, req: IncomingMessage, rt: Runtime): void {
+export function correlationStage(hop: Hop, req: IncomingMessage, rt: Runtime): void {
   const c = resolveCorrelationId(req.headers, rt.config.propagation.correlationHeaders);
   hop.correlationId = c.id;
   hop.correlationSource = c.source;
@@ -70,7 +70,7 @@ function correlationStage(hop: Hop, req: IncomingMessage, rt: Runtime): void {
 }
 
 /** sampling: head decision, consistent on the trace id. */
-function samplingStage(hop: Hop, req: IncomingMessage, rt: Runtime, parent: { sampled: boolean | undefined; debug: boolean } | undefined): void {
+export function samplingStage(hop: Hop, req: IncomingMessage, rt: Runtime, parent: { sampled: boolean | undefined; debug: boolean } | undefined): void {
   const d = rt.sampler.decide({
     method: hop.method,
     path: hop.path,
@@ -120,14 +120,14 @@ function outgoingContext(hop: Hop): OutgoingContext {
   };
 }
 
-function injectFormats(rt: Runtime, incomingB3: 'b3' | 'b3multi' | undefined): readonly PropagationFormat[] {
+export function injectFormats(rt: Runtime, incomingB3: 'b3' | 'b3multi' | undefined): readonly PropagationFormat[] {
   const p = rt.config.propagation;
   if (!incomingB3 || !p.injectIncomingB3 || p.inject.includes(incomingB3)) return p.inject;
   return [...p.inject, incomingB3];
 }
 
 /** Request headers for the upstream: the caller's, minus hop-by-hop and stale trace headers, plus ours. */
-function upstreamHeaders(hop: Hop, req: IncomingMessage, rt: Runtime, formats: readonly PropagationFormat[]): string[] {
+export function upstreamHeaders(hop: Hop, req: IncomingMessage, rt: Runtime, formats: readonly PropagationFormat[]): string[] {
   const out = forwardableRequestHeaders(req.rawHeaders, req.headers.connection, { drop: rt.dropOnForward });
   appendForwardedHeaders(out, {
     remoteAddress: req.socket.remoteAddress,
@@ -276,7 +276,7 @@ function upstreamStage(
 // Ingress: SERVER span in front of the app
 
 /** context: continue the caller's trace, or start one. A malformed header starts a new trace. */
-function ingressContextStage(hop: Hop, req: IncomingMessage, rt: Runtime): ExtractResult {
+export function ingressContextStage(hop: Hop, req: IncomingMessage, rt: Runtime): ExtractResult {
   const x = extractContext(req.headers, rt.config.propagation.extract);
   const ctx = x.context;
   if (ctx) {
@@ -556,4 +556,45 @@ export function handleEgress(deps: PipelineDeps & { doctor?: Doctor }, listener:
     deps.finish(hop, rt);
   };
   runAfterDelay(hop, res, plan, done, () => upstreamStage(hop, req, res, rt, target, headers, plan, deps, done));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Egress context for exchanges that do not go through handleEgress (WebSocket upgrades, CONNECT)
+
+/**
+ * context → correlation → sampling for an egress hop, in handleEgress's order: stitch to the
+ * ingress request it belongs to (forwarded trace headers → correlation id → opt-in inference →
+ * a marked new root), ask the propagation doctor when `doctor` is set (a CONNECT tunnel carries
+ * its trace headers inside TLS, so it must not be blamed for missing ones), then take the
+ * correlation id and the sampling decision from the stitched parent.
+ */
+export function egressContextStage(
+  deps: PipelineDeps & { doctor?: Doctor },
+  hop: Hop,
+  req: IncomingMessage,
+  rt: Runtime,
+  options: { doctor: boolean },
+): StitchResult {
+  const stitch = stitchStage(hop, req, rt, deps.inflight);
+  hop.set('tracecar.parent.source', stitch.source);
+  if (stitch.source === 'inferred') hop.set('tracecar.parent.inferred', true);
+  if (stitch.source === 'none') {
+    hop.set('tracecar.root', true);
+    if (stitch.ambiguous) hop.set('tracecar.parent.ambiguous', true);
+  }
+  if (options.doctor) doctorStage(hop, stitch, req, rt, deps.inflight, deps.doctor);
+  correlationStage(hop, req, rt);
+  if (hop.correlationSource !== 'incoming' && stitch.entry) {
+    hop.correlationId = stitch.entry.correlationId;
+    hop.correlationSource = 'stitched';
+  }
+  if (stitch.entry) {
+    stitch.entry.egressCalls++;
+    hop.sampled = stitch.entry.sampled;
+    hop.samplingRule = 'parent';
+    hop.samplingReason = stitch.entry.sampled ? 'parent-sampled' : 'parent-not-sampled';
+  } else {
+    samplingStage(hop, req, rt, stitch.parent);
+  }
+  return stitch;
 }

@@ -1,0 +1,183 @@
+/**
+ * CONNECT on the egress forward proxy (RFC 9110 §9.3.6): a TCP tunnel to host:port, usually
+ * carrying TLS the app speaks end to end. Nothing inside the tunnel is read or changed; a CLIENT
+ * span `CONNECT host:port` records where it went, how long it lived and the bytes each way.
+ * Stitching applies as far as it can without looking inside: a correlation id or trace header on
+ * the CONNECT request itself, or opt-in inference. The propagation doctor stays quiet: the app's
+ * trace headers, if it sends any, travel inside TLS where no proxy sees them.
+ *
+ * The tunnel is one request in the metrics (answered 200, lasting the tunnel's life), like
+ * Envoy's CONNECT streams.
+ */
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { egressContextStage, type EgressListener } from '../pipeline.js';
+import { Hop } from '../telemetry/hop.js';
+import { nowMs } from '../telemetry/span.js';
+import { classifyUpstreamError } from './upstream-errors.js';
+import { bindLifetimes, type LiveConnections } from './splice.js';
+import { writeRaw, type UpgradeDeps, type UpgradeListener } from './websocket.js';
+
+/** Span attribute names of the tunnel span ("in" = towards the app, "out" = from the app). */
+export const TUNNEL = {
+  bytesIn: 'tracecar.tunnel.bytes.in',
+  bytesOut: 'tracecar.tunnel.bytes.out',
+} as const;
+
+/** `host:port` / `[v6]:port` of a CONNECT request target (authority-form, port required). */
+export function parseAuthority(target: string | undefined): { host: string; port: number } | string {
+  if (!target) return 'CONNECT needs a host:port target';
+  let host: string;
+  let portText: string;
+  if (target.startsWith('[')) {
+    const close = target.indexOf(']');
+    if (close < 0 || target[close + 1] !== ':') return `"${target.slice(0, 200)}" is not host:port`;
+    host = target.slice(1, close);
+    portText = target.slice(close + 2);
+    if (isIP(host) !== 6) return `"${target.slice(0, 200)}" is not host:port`;
+  } else {
+    const colon = target.lastIndexOf(':');
+    if (colon <= 0 || target.indexOf(':') !== colon) return `"${target.slice(0, 200)}" is not host:port`;
+    host = target.slice(0, colon);
+    portText = target.slice(colon + 1);
+    if (!/^[A-Za-z0-9.-]+$/.test(host)) return `"${target.slice(0, 200)}" is not host:port`;
+  }
+  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (!(port >= 1 && port <= 65535)) return `"${target.slice(0, 200)}" has no valid port`;
+  return { host, port };
+}
+
+export function createTunnelHandler(deps: UpgradeDeps, live: LiveConnections) {
+  return function connect(listener: EgressListener): UpgradeListener {
+    return (req: IncomingMessage, downstream: Duplex, head: Buffer) => {
+      const socket = downstream as Socket;
+      socket.on('error', () => {});
+      const rt = deps.runtime();
+      const correlation = { [rt.correlationHeader]: '' };
+      if (listener.route) {
+        writeRaw(socket, 405, `tracecar egress route "${listener.route.name}" does not tunnel; CONNECT goes to the forward proxy (egress.listen)\n`, {});
+        socket.end();
+        return;
+      }
+      const authority = req.url ?? '';
+      const target = parseAuthority(authority);
+      if (typeof target === 'string') {
+        writeRaw(socket, 400, `tracecar egress: ${target}\n`, {});
+        socket.end();
+        return;
+      }
+
+      const hop = new Hop('egress', 'client', 'CONNECT', nowMs());
+      hop.path = authority;
+      hop.route = authority;
+      hop.name = `CONNECT ${authority}`;
+      hop.userAgent = req.headers['user-agent'];
+      hop.httpVersion = req.httpVersion;
+      hop.peerAddress = socket.remoteAddress;
+      hop.peerPort = socket.remotePort;
+      hop.serverAddress = target.host;
+      hop.serverPort = target.port;
+      hop.peerService = target.host;
+      egressContextStage(deps, hop, req, rt, { doctor: false });
+      correlation[rt.correlationHeader] = hop.correlationId;
+      deps.started(hop);
+
+      const timeouts = rt.config.egress.timeout;
+      const upstream = netConnect({ host: target.host, port: target.port, allowHalfOpen: true });
+      let phase: 'connecting' | 'open' | 'done' = 'connecting';
+      let sent = 0;
+      let received = 0;
+      const finish = (): void => {
+        if (hop.endTime === 0) hop.endTime = nowMs();
+        hop.requestBytes = sent;
+        hop.responseBytes = received;
+        hop.set(TUNNEL.bytesOut, sent);
+        hop.set(TUNNEL.bytesIn, received);
+        deps.finish(hop, rt);
+      };
+
+      const timer =
+        timeouts.connect > 0
+          ? setTimeout(() => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), timeouts.connect)
+          : undefined;
+      timer?.unref();
+
+      const onConnectError = (err: Error): void => {
+        if (phase !== 'connecting') return;
+        phase = 'done';
+        if (timer) clearTimeout(timer);
+        socket.off('close', onClientGone);
+        const failure = classifyUpstreamError(err, authority);
+        hop.status = failure.status;
+        hop.errorType = failure.errorType;
+        hop.errorCode = failure.code;
+        hop.errorMessage = failure.message;
+        if (socket.writable) writeRaw(socket, failure.status, `${failure.message}\n`, correlation);
+        socket.end();
+        upstream.destroy();
+        finish();
+      };
+      const onClientGone = (): void => {
+        if (phase !== 'connecting') return;
+        phase = 'done';
+        if (timer) clearTimeout(timer);
+        upstream.off('error', onConnectError);
+        upstream.on('error', () => {});
+        upstream.destroy();
+        hop.errorType = 'client_aborted';
+        hop.errorCode = 'TRC_ERR_CLIENT_ABORTED';
+        hop.errorMessage = 'client disconnected before the tunnel was established';
+        finish();
+      };
+      upstream.once('error', onConnectError);
+      socket.once('close', onClientGone);
+
+      upstream.once('connect', () => {
+        if (phase !== 'connecting') return;
+        phase = 'open';
+        if (timer) clearTimeout(timer);
+        upstream.off('error', onConnectError);
+        socket.off('close', onClientGone);
+        hop.event('upstream.connected', nowMs());
+        hop.status = 200;
+        socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        if (head.length > 0) {
+          sent += head.length;
+          upstream.write(head);
+        }
+        socket.on('data', (chunk: Buffer) => (sent += chunk.length));
+        upstream.on('data', (chunk: Buffer) => (received += chunk.length));
+        socket.pipe(upstream);
+        upstream.pipe(socket);
+        const splice = bindLifetimes(socket, upstream, {
+          halfOpenMs: timeouts.idle,
+          onEnd: (end) => {
+            live.delete(splice);
+            hop.endTime = nowMs();
+            if (end.cutReason) {
+              hop.errorType = 'tracecar_shutdown';
+              hop.errorMessage = end.cutReason;
+            } else if (end.error) {
+              const code = (end.error.error as NodeJS.ErrnoException).code ?? 'error';
+              // A reset after one side already said goodbye (FIN) is how many TLS stacks hang up.
+              const afterGoodbye = end.firstEnded !== undefined && (code === 'ECONNRESET' || code === 'EPIPE');
+              if (afterGoodbye) hop.event('tunnel.transport_error', nowMs(), { 'error.type': code });
+              else if (end.error.side === 'b') {
+                hop.errorType = code;
+                hop.errorCode = 'TRC_ERR_UPSTREAM_RESET';
+                hop.errorMessage = `tunnel to ${authority} failed: ${code}`;
+              } else {
+                hop.errorType = 'client_aborted';
+                hop.errorCode = 'TRC_ERR_CLIENT_ABORTED';
+                hop.errorMessage = `the app's side of the tunnel failed: ${code}`;
+              }
+            }
+            finish();
+          },
+        });
+        live.add(splice);
+      });
+    };
+  };
+}
