@@ -9,6 +9,7 @@ import { compileRuntime, type Runtime } from './runtime.js';
 import { handleEgress, handleIngress, type Doctor, type EgressListener, type PipelineDeps, type UpstreamTarget } from './pipeline.js';
 import { createUpstreamAgent } from './proxy/upstream.js';
 import { InflightRegistry } from './proxy/inflight.js';
+import { createUpgradeHandlers } from './proxy/upgrade.js';
 import { listenOn, displayUrl, type BoundAddress } from './proxy/listen.js';
 import { createFinisher, type SpanSink } from './telemetry/finish.js';
 import { createAccessLog } from './telemetry/access-log.js';
@@ -147,10 +148,15 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
     },
   };
   const egressDeps = { ...deps, doctor };
+  // WebSocket upgrades and CONNECT tunnels; WebSocket connection spans skip the request metrics.
+  const upgrades = createUpgradeHandlers({ ...egressDeps, exportSpan: createFinisher({ sinks, accessLog: { write() {} } }) });
+  ingress.on('upgrade', upgrades.ingress(ingressTarget));
   const egressAgent: Agent = createUpstreamAgent(initial.egress.timeout);
   const egressServers: Array<{ name: string; server: Server; listen: string }> = [];
   const egressServer = (listener: EgressListener): Server =>
-    createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => handleEgress(egressDeps, listener, req, res));
+    createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => handleEgress(egressDeps, listener, req, res))
+      .on('upgrade', upgrades.egress(listener))
+      .on('connect', upgrades.connect(listener));
   if (initial.egress.listen !== null) {
     egressServers.push({ name: 'egress', server: egressServer({ dispatcher: egressAgent }), listen: initial.egress.listen });
   }
