@@ -92,6 +92,7 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
       })
     : undefined;
   if (exporter) metrics.exportStats(() => exporter.stats());
+  metrics.storeStats(() => store.stats());
 
   const sinks: SpanSink[] = [];
   if (exporter) sinks.push({ add: (span) => exporter.enqueue(span) });
