@@ -17,8 +17,10 @@ export const LINGER_MS = 5_000;
 export interface SpliceEnd {
   /** The first socket error, if any (the side that failed: 'a' or 'b'). */
   error?: { side: 'a' | 'b'; error: Error };
-  /** Which side ended (FIN) or closed first. */
+  /** Which side sent FIN first (a clean end), if any did. */
   firstEnded?: 'a' | 'b';
+  /** Which side's socket closed first. */
+  firstClosed?: 'a' | 'b';
   /** Set when `cut()` ended the connection (shutdown). */
   cutReason?: string;
 }
@@ -70,7 +72,7 @@ export function bindLifetimes(a: Socket, b: Socket, options: SpliceOptions): Spl
     }
   };
   const onClose = (side: 'a' | 'b') => () => {
-    end.firstEnded ??= side;
+    end.firstClosed ??= side;
     closed++;
     if (closed === 2) return finish();
     const other = side === 'a' ? b : a;

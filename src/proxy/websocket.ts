@@ -400,7 +400,7 @@ export function createWebSocketProxy(deps: UpgradeDeps, live: LiveConnections) {
           if (!firstClose) conn.set(WS.closeCode, CLOSE_ABNORMAL);
         } else if (!firstClose) {
           conn.set(WS.closeCode, CLOSE_ABNORMAL);
-          const failedSide = end.error ? end.error.side : end.firstEnded;
+          const failedSide = end.error ? end.error.side : (end.firstEnded ?? end.firstClosed);
           const who = failedSide === undefined ? 'a side' : (failedSide === 'b') === appIsUp ? 'the app' : appIsUp ? 'the client' : 'the remote service';
           const cause = end.error ? `: ${(end.error.error as NodeJS.ErrnoException).code ?? end.error.error.message}` : '';
           conn.errorType = (end.error?.error as NodeJS.ErrnoException | undefined)?.code ?? 'websocket_abnormal_close';
