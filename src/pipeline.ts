@@ -146,7 +146,7 @@ export function upstreamHeaders(hop: Hop, req: IncomingMessage, rt: Runtime, for
 
 /** Our response headers: the correlation id, W3C traceresponse, what chaos did. */
 function addResponseHeaders(hop: Hop, headers: string[], rt: Runtime, plan: FaultPlan | null, deps: PipelineDeps): void {
-  const drop = new Set([rt.correlationHeader, 'traceresponse', 'x-tracecar-chaos']);
+  const drop = rt.ownResponseHeaders;
   for (let i = headers.length - 2; i >= 0; i -= 2) {
     if (drop.has(headers[i].toLowerCase())) headers.splice(i, 2);
   }

@@ -21,6 +21,8 @@ export interface Runtime {
   readonly resource: ResourceInfo;
   /** Lowercase names stripped from forwarded requests because tracecar rewrites them. */
   readonly dropOnForward: ReadonlySet<string>;
+  /** Lowercase response header names tracecar sets itself (an upstream's copies are replaced). */
+  readonly ownResponseHeaders: ReadonlySet<string>;
   readonly correlationHeader: string;
 }
 
@@ -44,6 +46,7 @@ export function compileRuntime(config: TracecarConfig, previous?: Runtime): Runt
     redactor: createRedactor(config.redact),
     resource,
     dropOnForward: new Set([...TRACE_HEADERS, correlationHeader, 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']),
+    ownResponseHeaders: new Set([correlationHeader, 'traceresponse', 'x-tracecar-chaos']),
     correlationHeader,
   };
 }

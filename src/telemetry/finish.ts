@@ -24,7 +24,8 @@ export function createFinisher(deps: FinishDeps): (hop: Hop, rt: Runtime) => voi
   return (hop, rt) => {
     if (hop.endTime === 0) hop.endTime = performance.timeOrigin + performance.now();
     if (!hop.sampled) hop.keptBy = tailKeep(rt.config.sampling.keep, { error: hop.isError, durationMs: hop.durationMs });
-    if (hop.sampled || hop.keptBy !== null) {
+    // With no sink (no exporter, no admin store) the span is never built: only the log line remains.
+    if ((hop.sampled || hop.keptBy !== null) && deps.sinks.length > 0) {
       const span = toSpanRecord(hop, rt.resource);
       for (const sink of deps.sinks) {
         try {
