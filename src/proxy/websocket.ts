@@ -71,6 +71,9 @@ export const WS = {
   linkType: 'tracecar.link.type',
 } as const;
 
+/** Bytes held from a client that writes before the 101; past this, it is read no further until then. */
+const EARLY_LIMIT = 64 * 1024;
+
 /** RFC 6455 §7.4.1: 1006 is never sent; it is how an end without a close frame is reported. */
 const CLOSE_ABNORMAL = 1006;
 
@@ -190,7 +193,7 @@ export function createWebSocketProxy(deps: UpgradeDeps, live: LiveConnections) {
       socket.on('error', () => {});
       if (!isWebSocketUpgrade(req)) return asPlainRequest(req, socket, (rq, rs) => handleEgress(deps, listener, rq, rs));
       const rt = deps.runtime();
-      const dest = resolveEgressDestination(req, listener);
+      const dest = resolveEgressDestination(req, listener, rt);
       if (typeof dest === 'string') {
         writeRaw(socket, 400, `tracecar egress: ${dest}\n`, {});
         socket.end();
@@ -259,6 +262,18 @@ export function createWebSocketProxy(deps: UpgradeDeps, live: LiveConnections) {
         finishUpgrade();
       } else if (phase === 'responded') finishUpgrade();
     };
+    // node:http hands the socket over paused, so a caller hanging up would go unnoticed until the
+    // 101. Read it meanwhile: bytes a client sends before the 101 (it should not) are held, up to
+    // EARLY_LIMIT, and put back before the pipe starts.
+    const early: Buffer[] = [];
+    let earlyBytes = 0;
+    const onEarlyData = (chunk: Buffer): void => {
+      early.push(chunk);
+      earlyBytes += chunk.length;
+      if (earlyBytes > EARLY_LIMIT) socket.pause();
+    };
+    socket.on('data', onEarlyData);
+    socket.once('end', onClientClose);
     socket.once('close', onClientClose);
 
     sessions.set(req, {
@@ -299,7 +314,12 @@ export function createWebSocketProxy(deps: UpgradeDeps, live: LiveConnections) {
           hop.endTime = nowMs();
           hop.status = 101;
           Object.assign(proxyRes.headers, x.responseHeaders);
+          socket.off('end', onClientClose);
           socket.off('close', onClientClose);
+          // Hand the socket to http-proxy's pipe (it resumes it) with the held bytes in front.
+          socket.off('data', onEarlyData);
+          socket.pause();
+          if (early.length > 0) socket.unshift(Buffer.concat(early));
           startConnection(hop, rt, socket, proxySocket, x.timeouts);
           finishUpgrade();
         });

@@ -4,7 +4,7 @@
  * the upgrade is traced like a request and the connection's life gets a linked span.
  */
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
-import { connect as netConnect, type AddressInfo, type Socket } from 'node:net';
+import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
@@ -317,6 +317,72 @@ describe('WebSocket through ingress', () => {
       req.end();
     });
     expect(r).toEqual({ status: 200, body: 'plain http' });
+  });
+});
+
+describe('WebSocket upgrade timeouts and aborts', () => {
+  /** Accepts connections, reads the handshake, never answers. */
+  async function silentServer(): Promise<{ port: number; sockets: Socket[]; close(): Promise<void> }> {
+    const sockets: Socket[] = [];
+    const server = createNetServer((s) => {
+      sockets.push(s);
+      s.resume();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      port: (server.address() as AddressInfo).port,
+      sockets,
+      close: () => {
+        for (const s of sockets) s.destroy();
+        return new Promise((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+
+  it('an upstream that never answers the handshake: 504 after timeout.response', async () => {
+    const silent = await silentServer();
+    const tc = await startTracecar({
+      ingress: { target: `http://127.0.0.1:${silent.port}`, timeout: { connect: 1000, response: 200, idle: 1000 } },
+      export: { console: 'off' },
+    });
+    try {
+      const traceId = randomBytes(16).toString('hex');
+      const started = Date.now();
+      const r = await refused(`ws://127.0.0.1:${tc.addresses.ingress.port}/chat`, {
+        headers: { traceparent: traceparent(traceId, randomBytes(8).toString('hex')) },
+      });
+      expect(r.status).toBe(504);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+      const [span] = await spansOf(tc, traceId, 1);
+      expect(span.attributes['tracecar.error.code']).toBe('TRC_ERR_UPSTREAM_TIMEOUT');
+      expect(span.status.code).toBe('error');
+      await eventually(() => silent.sockets.every((s) => s.destroyed || s.readableEnded), 2000, 'upstream socket released');
+    } finally {
+      await tc.close();
+      await silent.close();
+    }
+  });
+
+  it('a client that leaves during the handshake aborts the upstream request', async () => {
+    const silent = await silentServer();
+    const tc = await startTracecar({ ingress: { target: `http://127.0.0.1:${silent.port}` }, export: { console: 'off' } });
+    try {
+      const traceId = randomBytes(16).toString('hex');
+      const ws = new WebSocket(`ws://127.0.0.1:${tc.addresses.ingress.port}/chat`, {
+        headers: { traceparent: traceparent(traceId, randomBytes(8).toString('hex')) },
+      });
+      ws.on('error', () => {});
+      await eventually(() => silent.sockets.length === 1, 2000, 'handshake reached the upstream');
+      ws.terminate();
+      const [span] = await spansOf(tc, traceId, 1);
+      expect(span.attributes['tracecar.error.code']).toBe('TRC_ERR_CLIENT_ABORTED');
+      const upstreamGone = new Promise((resolve) => (silent.sockets[0].closed ? resolve(true) : silent.sockets[0].once('close', resolve)));
+      await upstreamGone;
+      expect(tc.tracecar.inflight).toBe(0);
+    } finally {
+      await tc.close();
+      await silent.close();
+    }
   });
 });
 
