@@ -371,8 +371,8 @@ function runAfterDelay(hop: Hop, res: ServerResponse, plan: FaultPlan | null, do
 /** An egress listener: the forward proxy (no fixed target) or a named route. */
 export interface EgressListener {
   dispatcher: Dispatcher;
-  /** Named route: every request goes to this origin, under this peer.service name. */
-  route?: { name: string; origin: string; host: string };
+  /** Named route: every request goes to this route's current target, under its name as peer.service. */
+  route?: { name: string };
 }
 
 export interface EgressDestination {
@@ -389,10 +389,12 @@ export interface EgressDestination {
  * proxy uses the target URI's authority, not the Host header); an origin-form request falls back
  * to Host (transparent use). Named route: the route's origin, Host rewritten to it.
  */
-export function resolveEgressDestination(req: IncomingMessage, listener: EgressListener): EgressDestination | string {
+export function resolveEgressDestination(req: IncomingMessage, listener: EgressListener, rt: Runtime): EgressDestination | string {
   const raw = req.url ?? '/';
   if (listener.route) {
-    return { origin: listener.route.origin, path: raw, host: listener.route.host, peerService: listener.route.name };
+    const target = rt.routeTargets.get(listener.route.name);
+    if (!target) return `route "${listener.route.name}" is no longer configured (restart to close its listener)`;
+    return { origin: target.origin, path: raw, host: target.host, peerService: listener.route.name };
   }
   if (raw.startsWith('http://') || raw.startsWith('https://')) {
     let url: URL;
@@ -497,7 +499,7 @@ function doctorStage(hop: Hop, stitch: StitchResult, req: IncomingMessage, rt: R
 export function handleEgress(deps: PipelineDeps & { doctor?: Doctor }, listener: EgressListener, req: IncomingMessage, res: ServerResponse): void {
   const rt = deps.runtime();
   const hop = new Hop('egress', 'client', req.method ?? 'GET', nowMs());
-  const dest = resolveEgressDestination(req, listener);
+  const dest = resolveEgressDestination(req, listener, rt);
   if (typeof dest === 'string') {
     const body = `tracecar egress: ${dest}\n`;
     req.resume();

@@ -24,6 +24,8 @@ export interface Runtime {
   /** Lowercase response header names tracecar sets itself (an upstream's copies are replaced). */
   readonly ownResponseHeaders: ReadonlySet<string>;
   readonly correlationHeader: string;
+  /** Named egress routes by name: looked up per request so a changed target hot-reloads. */
+  readonly routeTargets: ReadonlyMap<string, { origin: string; host: string }>;
 }
 
 export function compileRuntime(config: TracecarConfig, previous?: Runtime): Runtime {
@@ -48,5 +50,11 @@ export function compileRuntime(config: TracecarConfig, previous?: Runtime): Runt
     dropOnForward: new Set([...TRACE_HEADERS, correlationHeader, 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']),
     ownResponseHeaders: new Set([correlationHeader, 'traceresponse', 'x-tracecar-chaos']),
     correlationHeader,
+    routeTargets: new Map(
+      config.egress.routes.map((r) => {
+        const url = new URL(r.target);
+        return [r.name, { origin: url.origin, host: url.host }];
+      }),
+    ),
   };
 }

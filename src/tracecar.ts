@@ -162,12 +162,7 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
     egressServers.push({ name: 'egress', server: egressServer({ dispatcher: egressAgent }), listen: initial.egress.listen });
   }
   for (const r of initial.egress.routes) {
-    const url = new URL(r.target);
-    egressServers.push({
-      name: r.name,
-      server: egressServer({ dispatcher: egressAgent, route: { name: r.name, origin: url.origin, host: url.host } }),
-      listen: r.listen,
-    });
+    egressServers.push({ name: r.name, server: egressServer({ dispatcher: egressAgent, route: { name: r.name } }), listen: r.listen });
   }
 
   let admin: AdminServer | undefined;
@@ -234,6 +229,7 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
     reload(next) {
       const restart = restartRequired(runtime.config, next);
       runtime = compileRuntime(next, runtime);
+      logger.level = next.log.level;
       metrics.configReload(true);
       return restart;
     },

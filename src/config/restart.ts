@@ -2,11 +2,11 @@ import type { TracecarConfig } from './types.js';
 import { formatListen, parseListen } from './units.js';
 
 /**
- * Keys whose change cannot apply to a running process (listener addresses, route targets, and the
- * parts built once at start: exporter, pools' connect timeout, admin, logger), as paths like
+ * Keys whose change cannot apply to a running process (listener addresses and the parts built
+ * once at start: exporter, pools' connect timeout, admin, logger), as paths like
  * "ingress.listen" or `egress.routes["payments"].listen`. Routes are matched by name; an added or
- * removed route is reported as `egress.routes["name"]`. Everything else (target, sampling, chaos,
- * propagation, routes, redaction, service name) hot-reloads.
+ * removed route is reported as `egress.routes["name"]`. Everything else (targets, route targets,
+ * sampling, chaos, propagation, routes, redaction, service name, log level) hot-reloads.
  */
 export function restartRequired(prev: TracecarConfig, next: TracecarConfig): string[] {
   const changed: string[] = [];
@@ -21,10 +21,6 @@ export function restartRequired(prev: TracecarConfig, next: TracecarConfig): str
   }
   for (const name of after.keys()) if (!before.has(name)) changed.push(`egress.routes[${JSON.stringify(name)}]`);
   if (!sameListen(prev.admin.listen, next.admin.listen, '127.0.0.1')) changed.push('admin.listen');
-  for (const [name, route] of before) {
-    const now = after.get(name);
-    if (now && now.target !== route.target) changed.push(`egress.routes[${JSON.stringify(name)}].target`);
-  }
   // Built once at start (exporter, connection pools, admin, logger): a change waits for a restart.
   for (const path of STARTUP_ONLY) {
     if (JSON.stringify(at(prev, path)) !== JSON.stringify(at(next, path))) changed.push(path);
@@ -43,7 +39,6 @@ const STARTUP_ONLY = [
   'admin.viewer',
   'admin.receiveOtlp',
   'admin.store',
-  'log.level',
 ] as const;
 
 function at(config: TracecarConfig, path: string): unknown {

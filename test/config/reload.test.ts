@@ -193,9 +193,14 @@ admin: { listen: 9901 }
 `;
   const cfg = (text: string) => loadConfigText(text, 'r.yaml', {});
 
-  test('nothing when only hot-reloadable keys change', () => {
+  test('nothing when only hot-reloadable keys change (sampling, log level, a route target)', () => {
     const next = cfg(`${base}sampling: { default: { ratio: 0.1 } }\nlog: { level: debug }\n`.replace('http://payments:8080', 'http://payments-v2:8080'));
     expect(restartRequired(cfg(base), next)).toEqual([]);
+  });
+
+  test('parts built once at start (exporter, admin store, connect timeout) need a restart', () => {
+    const next = cfg(`${base}export: { otlp: { endpoint: http://collector:4317 } }\ningress: { listen: 8080, timeout: { connect: 5s } }\n`.replace('ingress: { listen: 8080 }\n', ''));
+    expect(restartRequired(cfg(base), next)).toEqual(['ingress.timeout.connect', 'export.otlp']);
   });
 
   test('the same address written differently is not a change', () => {
