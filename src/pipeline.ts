@@ -514,29 +514,7 @@ export function handleEgress(deps: PipelineDeps & { doctor?: Doctor }, listener:
   hop.serverPort = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
   hop.urlFull = `${dest.origin}${hop.path}${hop.query ? `?${hop.query}` : ''}`;
 
-  const stitch = stitchStage(hop, req, rt, deps.inflight);
-  hop.set('tracecar.parent.source', stitch.source);
-  if (stitch.source === 'inferred') hop.set('tracecar.parent.inferred', true);
-  if (stitch.source === 'none') {
-    hop.set('tracecar.root', true);
-    if (stitch.ambiguous) hop.set('tracecar.parent.ambiguous', true);
-  }
-  doctorStage(hop, stitch, req, rt, deps.inflight, deps.doctor);
-
-  // correlation: the caller's header, else the id of the ingress request this call belongs to.
-  correlationStage(hop, req, rt);
-  if (hop.correlationSource !== 'incoming' && stitch.entry) {
-    hop.correlationId = stitch.entry.correlationId;
-    hop.correlationSource = 'stitched';
-  }
-  if (stitch.entry) {
-    stitch.entry.egressCalls++;
-    hop.sampled = stitch.entry.sampled;
-    hop.samplingRule = 'parent';
-    hop.samplingReason = stitch.entry.sampled ? 'parent-sampled' : 'parent-not-sampled';
-  } else {
-    samplingStage(hop, req, rt, stitch.parent);
-  }
+  const stitch = egressContextStage(deps, hop, req, rt, { doctor: true });
   hop.name = `${hop.method} ${hop.route}`;
   deps.started(hop);
 

@@ -242,6 +242,8 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
         server.close();
         server.closeIdleConnections();
       }
+      // Upgraded sockets (WebSockets, CONNECT tunnels) left node:http at the upgrade: drain them too.
+      const upgradesDrained = upgrades.drain(runtime.config.shutdownTimeout);
       if (active > 0) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, runtime.config.shutdownTimeout);
@@ -252,6 +254,7 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
           };
         });
       }
+      await upgradesDrained;
       for (const server of servers) server.closeAllConnections();
       await Promise.all([ingressAgent.close().catch(() => {}), egressAgent.close().catch(() => {})]);
       await exporter?.shutdown(5_000);

@@ -19,6 +19,7 @@
 import { ServerResponse, STATUS_CODES, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import './http-proxy-compat.js';
 import httpProxy from 'http-proxy';
 import type { Runtime } from '../runtime.js';
 import type { TimeoutConfig } from '../config/types.js';
