@@ -1,7 +1,8 @@
 /**
  * The admin listener: health and readiness for orchestrators, Prometheus metrics, the effective
  * config, the trace API and viewer, and an OTLP/HTTP receiver that feeds the same store. One handler
- * file per endpoint lives in ./handlers; this module only routes and owns the socket.
+ * file per endpoint lives in ./handlers; this module only routes and owns the socket. On a loopback
+ * address it serves only loopback Host names (DNS-rebinding guard, ./host-guard.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +20,7 @@ import { summaryHandler } from './handlers/summary.js';
 import { traceHandler } from './handlers/trace.js';
 import { tracesHandler } from './handlers/traces.js';
 import { VIEWER_PATHS, viewerHandler } from './handlers/viewer.js';
+import { rebindingRefusal } from './host-guard.js';
 
 export interface AdminLogger {
   info(obj: object, msg?: string): void;
@@ -137,6 +139,13 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       sendText(res, 400, 'bad request target\n');
       return;
     }
+    // DNS-rebinding guard: on a loopback listener, only loopback Host names are served.
+    const refusal = rebindingRefusal(boundHost, req.headers.host);
+    if (refusal !== undefined) {
+      req.resume();
+      fail(res, url, 421, refusal);
+      return;
+    }
     try {
       const found = find(url.pathname);
       if (!found) {
@@ -166,6 +175,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     void handle(req, res);
   });
   let bound: AdminAddress | undefined;
+  /** The address last bound; kept through close() so the Host guard stays on while draining. */
+  let boundHost: string | undefined;
 
   function listen(host: string, port: number): Promise<AdminAddress> {
     return new Promise((resolve, reject) => {
@@ -190,6 +201,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       const onListening = (): void => {
         server.off('error', onError);
         const addr = server.address() as AddressInfo;
+        boundHost = addr.address;
         bound = { host: addr.address, port: addr.port, url: `http://${urlHost(addr.address)}:${addr.port}/` };
         resolve(bound);
       };
