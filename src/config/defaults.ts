@@ -25,7 +25,7 @@ export const DEFAULTS: TracecarConfig = {
     correlationHeaders: ['x-request-id', 'x-correlation-id'],
   },
   export: {
-    otlp: { endpoint: '', headers: {}, timeout: 10_000, compression: 'none' },
+    otlp: { endpoint: '', protocol: 'grpc', headers: {}, timeout: 10_000, compression: 'none' },
     console: 'auto',
     maxQueueSize: 2048,
     maxExportBatchSize: 512,

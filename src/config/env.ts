@@ -17,8 +17,10 @@ export interface EnvLayer {
 export const ENV_VARIABLES: Readonly<Record<string, string>> = {
   OTEL_SERVICE_NAME: 'service.name',
   OTEL_RESOURCE_ATTRIBUTES: 'service.version, service.attributes (service.name if OTEL_SERVICE_NAME is unset)',
-  OTEL_EXPORTER_OTLP_ENDPOINT: 'export.otlp.endpoint',
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'export.otlp.endpoint (wins over OTEL_EXPORTER_OTLP_ENDPOINT)',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'export.otlp.endpoint (a base URL: /v1/traces is appended for http/* protocols)',
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'export.otlp.endpoint, used as given (wins over OTEL_EXPORTER_OTLP_ENDPOINT)',
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'export.otlp.protocol: grpc | http/protobuf | http/json',
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'export.otlp.protocol (wins over OTEL_EXPORTER_OTLP_PROTOCOL)',
   OTEL_EXPORTER_OTLP_HEADERS: 'export.otlp.headers',
   OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'export.otlp.headers (wins per key)',
   OTEL_EXPORTER_OTLP_TIMEOUT: 'export.otlp.timeout (milliseconds)',
@@ -89,6 +91,8 @@ export function envLayer(env: Env): EnvLayer {
   // OTLP export: the traces-specific variable wins over the generic one.
   const endpointVar = first('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT');
   if (endpointVar) set('export.otlp.endpoint', get(endpointVar), endpointVar);
+  const protocolVar = first('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL');
+  if (protocolVar) set('export.otlp.protocol', get(protocolVar)!.toLowerCase(), protocolVar);
   for (const variable of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS']) {
     const raw = get(variable);
     if (raw === undefined) continue;

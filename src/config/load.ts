@@ -6,6 +6,7 @@ import { explainErrors, type RawProblem } from './explain.js';
 import { interpolateDocument, maskExpressions, type Env } from './interpolate.js';
 import { deepFreeze, mergeLayers } from './merge.js';
 import { normalizeLayer } from './normalize.js';
+import { appendTracesPath, isHttpProtocol, otlpTracesUrl } from './otlp-endpoint.js';
 import { ConfigError, formatPath, type ConfigProblem } from './problems.js';
 import { validateShape } from './schema.js';
 import { semanticProblems } from './semantic.js';
@@ -24,7 +25,7 @@ export interface LoadOptions {
 
 /**
  * read → ${ENV} interpolation → YAML parse (positions kept) → schema → units → merge
- * (CLI > env > file > defaults) → deep freeze. Throws ConfigError (a TracecarError with `problems`):
+ * (CLI > env > file > defaults) → OTLP endpoint resolved for its protocol → deep freeze. Throws ConfigError (a TracecarError with `problems`):
  * TRC_ERR_CONFIG_READ, TRC_ERR_CONFIG_PARSE or TRC_ERR_CONFIG_INVALID.
  */
 export function loadConfig(options: LoadOptions = {}): TracecarConfig {
@@ -52,10 +53,23 @@ export function readConfigFile(file: string): string {
 function build(source: { text: string; fileName: string } | undefined, env: Env, cli: TracecarConfigInput | undefined): TracecarConfig {
   const problems: ConfigProblem[] = [];
   const fileLayer = source ? fileLayerFrom(source.text, source.fileName, env, problems) : {};
-  const envLayerValue = envLayerFrom(env, problems);
+  const { layer: envLayerValue, endpointVariable } = envLayerFrom(env, problems);
   const cliLayer = cli ? checkedLayer(cli, problems, (p) => ({ file: 'command line', line: 0, col: 0, path: formatPath(p.path), message: p.message })) : {};
   if (problems.length > 0) throw new ConfigError('TRC_ERR_CONFIG_INVALID', problems);
-  return deepFreeze(mergeLayers<TracecarConfig>(DEFAULTS, fileLayer, envLayerValue, cliLayer));
+  const merged = mergeLayers<TracecarConfig>(DEFAULTS, fileLayer, envLayerValue, cliLayer);
+  const endpointIsBase = endpointVariable === 'OTEL_EXPORTER_OTLP_ENDPOINT' && cliLayer.export?.otlp?.endpoint === undefined;
+  merged.export.otlp.endpoint = resolveOtlpEndpoint(merged.export.otlp.endpoint, merged.export.otlp.protocol, endpointIsBase);
+  return deepFreeze(merged);
+}
+
+/**
+ * The URL spans are sent to, once the protocol is known (it may come from another layer than the
+ * endpoint): OTEL_EXPORTER_OTLP_ENDPOINT is a base URL that gets /v1/traces for http/*, every
+ * other endpoint is used as given (a bare http/* URL with no path gets /v1/traces). gRPC: as given.
+ */
+function resolveOtlpEndpoint(endpoint: string, protocol: TracecarConfig['export']['otlp']['protocol'], isBase: boolean): string {
+  if (!endpoint || !isHttpProtocol(protocol)) return endpoint;
+  return isBase ? appendTracesPath(endpoint) : otlpTracesUrl(endpoint, protocol);
 }
 
 /** Parse, interpolate and validate the file; problems carry line and column. */
@@ -79,16 +93,19 @@ function fileLayerFrom(text: string, fileName: string, env: Env, problems: Confi
   return layer;
 }
 
-function envLayerFrom(env: Env, problems: ConfigProblem[]): TracecarConfigInput {
+/** The checked env layer, and which variable (if any) set export.otlp.endpoint. */
+function envLayerFrom(env: Env, problems: ConfigProblem[]): { layer: TracecarConfigInput; endpointVariable: string | undefined } {
   const layer = envLayer(env);
+  const endpointVariable = layer.sourceOf(['export', 'otlp', 'endpoint']);
   for (const p of layer.problems) problems.push({ file: `env ${p.variable}`, line: 0, col: 0, path: formatPath(p.path), message: p.message });
-  return checkedLayer(layer.value, problems, (p) => ({
+  const checked = checkedLayer(layer.value, problems, (p) => ({
     file: `env ${layer.sourceOf(p.path) ?? '(environment)'}`,
     line: 0,
     col: 0,
     path: formatPath(p.path),
     message: p.message,
   }));
+  return { layer: checked, endpointVariable };
 }
 
 /** Schema, then (when the shape is right) semantic checks, then units. Problems go to `problems`. */

@@ -3,6 +3,10 @@
  * been merged, validated and frozen. Durations are milliseconds, ratios are 0..1, percents 0..100.
  * The YAML file uses the same shape with human units ("250ms", "2s", "10%"); see config/schema.json.
  */
+import type { OtlpProtocol } from './otlp-endpoint.js';
+
+export type { OtlpProtocol };
+
 export type PropagationFormat = 'w3c' | 'b3' | 'b3multi';
 
 export interface ServiceConfig {
@@ -61,12 +65,18 @@ export interface PropagationConfig {
 }
 
 export interface OtlpConfig {
-  /** gRPC endpoint, e.g. http://collector:4317; empty = no OTLP export. */
+  /**
+   * Where spans go, e.g. http://collector:4317 (grpc) or http://collector:4318 (http/*); empty =
+   * no OTLP export. For http/*, a URL with no path gets /v1/traces (see otlp-endpoint.ts).
+   */
   endpoint: string;
+  /** OTLP transport, as OTEL_EXPORTER_OTLP_PROTOCOL names it. @default "grpc" */
+  protocol: OtlpProtocol;
+  /** gRPC metadata or HTTP headers sent with every export. */
   headers: Record<string, string>;
   /** Per-export timeout. @default 10000 */
   timeout: number;
-  /** Compression for gRPC export. @default "none" */
+  /** Compression of export requests. @default "none" */
   compression: 'none' | 'gzip';
 }
 

@@ -166,6 +166,7 @@ describe('OTEL_* environment variables', () => {
     });
     expect(cfg.export.otlp).toEqual({
       endpoint: 'https://traces:4317',
+      protocol: 'grpc',
       headers: { 'api-key': 'traces', 'x-tenant': 't 1' },
       timeout: 2500,
       compression: 'gzip',
