@@ -1,7 +1,7 @@
 import type { OtlpConfig } from '../config/types.js';
 import type { SpanRecord } from './span.js';
 
-/** The finished-span path: a bounded queue in front of an OTLP/gRPC exporter. */
+/** The finished-span path: a bounded queue in front of an OTLP exporter (gRPC or HTTP). */
 export interface SpanExporter {
   /** O(1), never throws. Drops the span (counted) when the queue is full or after shutdown. */
   enqueue(span: SpanRecord): void;
@@ -43,7 +43,7 @@ export interface SpanExporterOptions {
   /** Milliseconds between exports when no batch fills up. */
   scheduledDelay: number;
   resource: ExportResource;
-  /** Where conversion, encoding and gRPC run. @default "worker" */
+  /** Where conversion, encoding and the OTLP transport run. @default "worker" */
   mode?: ExportMode;
   /** Export failures (TRC_ERR_EXPORT) and queue-full episodes (TRC_ERR_EXPORT_QUEUE_FULL); never on the request path. */
   onError?: (err: Error) => void;
@@ -51,7 +51,7 @@ export interface SpanExporterOptions {
   scopeVersion?: string;
 }
 
-/** Everything the conversion + gRPC side needs; plain data so it can go to a worker as workerData. */
+/** Everything the conversion + transport side needs; plain data so it can go to a worker as workerData. */
 export interface ExportBackendOptions {
   otlp: OtlpConfig;
   resource: ExportResource;

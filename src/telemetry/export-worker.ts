@@ -1,6 +1,6 @@
 /**
  * The export worker: owns conversion (SpanRecord → ReadableSpan), protobuf encoding and the
- * OTLP/gRPC exporter, so none of that runs on the thread that serves requests. It receives
+ * OTLP exporter (gRPC or HTTP), so none of that runs on the thread that serves requests. It receives
  * batches from export-worker-host and answers each with a result message.
  */
 import { parentPort, workerData } from 'node:worker_threads';

@@ -1,9 +1,9 @@
 /**
- * createSpanExporter: the finished-span path from the request to an OTLP/gRPC collector.
+ * createSpanExporter: the finished-span path from the request to an OTLP collector (gRPC or HTTP).
  *
  *   request path ── enqueue() ──▶ SpanQueue (bounded array, timer) ──▶ BatchSender
  *                                                                       ├─ worker: postMessage → export worker
- *                                                                       └─ inline: convert + encode + gRPC here
+ *                                                                       └─ inline: convert + encode + send here
  *
  * enqueue() is O(1) and never throws; everything after it runs from timers, off the request's
  * own call stack, and in worker mode off the main thread entirely.

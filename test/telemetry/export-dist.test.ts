@@ -27,7 +27,7 @@ function distIsFresh(): boolean {
 const script = (endpoint: string, flush: boolean): string => `
 import { createSpanExporter } from ${JSON.stringify(distExport)};
 const e = createSpanExporter({
-  otlp: { endpoint: ${JSON.stringify(endpoint)}, headers: {}, timeout: 2000, compression: 'none' },
+  otlp: { endpoint: ${JSON.stringify(endpoint)}, protocol: 'grpc', headers: {}, timeout: 2000, compression: 'none' },
   maxQueueSize: 100, maxExportBatchSize: 10, scheduledDelay: 60000,
   resource: { serviceName: 'dist-check', attributes: {} },
   onError: (err) => console.error('export error:', err.message),

@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 const backend = (endpoint: string) => ({
-  otlp: { endpoint, headers: {}, timeout: 2_000, compression: 'none' as const },
+  otlp: { endpoint, protocol: 'grpc' as const, headers: {}, timeout: 2_000, compression: 'none' as const },
   resource: { serviceName: 'orders', attributes: {} },
   scopeVersion: '0.0.1',
 });

@@ -27,7 +27,7 @@ async function receiver(options?: Parameters<typeof startOtlpReceiver>[0]): Prom
 }
 
 function otlp(endpoint: string, overrides: Partial<OtlpConfig> = {}): OtlpConfig {
-  return { endpoint, headers: {}, timeout: 2_000, compression: 'none', ...overrides };
+  return { endpoint, protocol: 'grpc', headers: {}, timeout: 2_000, compression: 'none', ...overrides };
 }
 
 /** An endpoint where nothing listens: bind a port, then release it. */
