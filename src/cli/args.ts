@@ -14,7 +14,7 @@ Options:
   -p, --port N              ingress port (default 8080); host:port also accepted
   -c, --config FILE         YAML config (also TRACECAR_CONFIG)
   -s, --service-name NAME   service.name on spans (also OTEL_SERVICE_NAME)
-      --otlp-endpoint URL   export spans over OTLP gRPC (also OTEL_EXPORTER_OTLP_ENDPOINT)
+      --otlp-endpoint URL   export spans over OTLP (also OTEL_EXPORTER_OTLP_ENDPOINT); gRPC unless OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf
       --egress-port N       forward proxy for the app's outgoing calls (HTTP_PROXY=http://127.0.0.1:N)
       --route NAME=PORT:URL named egress route, repeatable (e.g. payments=9001:http://payments:8080)
       --infer-parent        parent header-less egress calls when exactly one request is in flight

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseCli, USAGE } from './args.js';
 import { TracecarError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
+import { otlpProtocolLabel } from '../config/otlp-endpoint.js';
 import { runValidate } from '../config/validate-command.js';
 import { watchConfig } from '../config/watch.js';
 import { createTracecar } from '../tracecar.js';
@@ -53,7 +54,7 @@ async function main(argv: string[]): Promise<void> {
   const tracecar = createTracecar(config);
   const addr = await tracecar.listen();
 
-  const where = config.export.otlp.endpoint ? `OTLP gRPC ${config.export.otlp.endpoint}` : 'terminal';
+  const where = config.export.otlp.endpoint ? `${otlpProtocolLabel(config.export.otlp.protocol)} ${config.export.otlp.endpoint}` : 'terminal';
   const lines = [
     `tracecar ${version()}  service=${config.service.name}`,
     `  ingress  ${displayUrl(addr.ingress)} → ${config.ingress.target}`,
