@@ -412,7 +412,7 @@
         correlationId ? el('span', null, 'Correlation ', el('span', { class: 'mono', 'data-field': 'correlation-id' }, correlationId), copyButton(correlationId, 'correlation ID')) : null,
         el('span', null, 'Started ', el('b', null, fmtDateTime(start))),
         el('span', null, 'Duration ', el('b', null, fmtMs(total))),
-        el('span', null, el('b', null, String(spans.length)), ' spans'),
+        el('span', null, el('b', null, String(spans.length)), spans.length === 1 ? ' span' : ' spans'),
         errors.length ? el('span', { style: { color: 'var(--error)' } }, el('b', null, String(errors.length)), errors.length === 1 ? ' error' : ' errors') : null,
         el('span', null, services.map(serviceChip))),
     ]);
@@ -425,7 +425,7 @@
     for (let t = 0; t <= total + 1e-9; t += step) ticks.push(t);
     wf.append(el('div', { class: 'wf-ruler' },
       el('div', { class: 'wf-label' }, 'Service · span'),
-      el('div', { class: 'wf-track' }, ticks.map((t) => el('span', { class: 'tick', style: { left: (t / total) * 100 + '%' } }, fmtMs(t))))));
+      el('div', { class: 'wf-track' }, ticks.map((t) => el('span', { class: 'tick', style: { left: (t / total) * 100 + '%' } }, fmtMs(t).replace(/\.0+ /, ' '))))));
 
     if (!state.selectedSpanId || !spans.some((s) => s.spanId === state.selectedSpanId)) state.selectedSpanId = root.spanId;
     for (const { span, depth } of rows) {
@@ -578,7 +578,8 @@
         el('td', null, p.route),
         el('td', null, el('span', { class: 'kind' }, p.kind.toUpperCase())),
         el('td', null, p.statusCode !== undefined ? statusBadge(p.statusCode, true) : el('span', { class: 'none' }, '–')),
-        el('td', { class: 'mono' }, p.cause || '–'),
+        // error.type is often just the status code again: show a cause only when it adds something.
+        el('td', { class: 'mono' }, p.cause && p.cause !== String(p.statusCode) ? p.cause : '–'),
         el('td', { class: 'c-num err-count' }, String(p.count)),
         el('td', { title: fmtDateTime(p.lastSeen) }, fmtAgo(p.lastSeen)),
         el('td', null, el('a', { class: 'mono', href: '#/trace/' + p.exampleTraceId }, shortId(p.exampleTraceId)))));
