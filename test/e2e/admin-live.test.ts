@@ -380,3 +380,73 @@ describe('/readyz and /healthz while close() drains an in-flight request', () =>
     }
   });
 });
+
+describe('two sidecars, one viewer: the second exports OTLP/HTTP to the first one\'s admin', () => {
+  /*
+   * client → tracecar "frontend" → app A ─(HTTP_PROXY: frontend egress)─▶ tracecar "inventory" → app B
+   *               ▲ admin /v1/traces ◀──────────── OTLP http/protobuf ──────────┘
+   * Neither app has tracing code; app A forwards only x-request-id: the forward proxy stitches by it
+   * and injects traceparent for the next sidecar.
+   */
+  let appA: Upstream, appB: Upstream;
+  let A: RunningTracecar, B: RunningTracecar;
+  let proxyA = '';
+
+  beforeAll(async () => {
+    appB = await startUpstream((_req, res) => res.end('in stock'));
+    appA = await startUpstream(async (req, res, seen) => {
+      const r = await callOut(`${B.url}/stock/${seen.url.split('/').pop()}`, req.headers, { proxy: proxyA, forward: ['x-request-id'] });
+      res.end(`bought ${r.status}`);
+    });
+    A = await startTracecar({ service: { name: 'frontend' }, ingress: { target: appA.url }, egress: { listen: '127.0.0.1:0' } });
+    proxyA = `http://127.0.0.1:${A.addresses.egress!.port}`;
+    B = await startTracecar({
+      service: { name: 'inventory' },
+      ingress: { target: appB.url },
+      export: { otlp: { endpoint: `${A.adminUrl}/v1/traces`, protocol: 'http/protobuf' }, scheduledDelay: 50 },
+      admin: { listen: null },
+    });
+  });
+  afterAll(async () => {
+    await B?.close();
+    await A?.close();
+    await Promise.all([appA?.close(), appB?.close()]);
+  });
+
+  it('the first sidecar\'s summary shows frontend → inventory with call counts; its trace API joins both sidecars\' spans', async () => {
+    const ids: string[] = [];
+    for (let n = 1; n <= 3; n++) {
+      const res = await request(`${A.url}/buy/${n}`);
+      expect(await res.body.text()).toBe('bought 200');
+      ids.push(traceIdOf(res.headers));
+    }
+    await B.tracecar.exporter!.forceFlush();
+    const byInventory = await until(async () => {
+      const t = await getJson<TracesAnswer>(`${A.adminUrl}/api/traces?service=inventory`);
+      return t.traces.length === 3 ? t : undefined;
+    }, 5000, 'inventory spans in the frontend viewer');
+    expect(new Set(byInventory.traces.map((t) => t.traceId))).toEqual(new Set(ids));
+    for (const t of byInventory.traces) expect(t).toMatchObject({ rootService: 'frontend', rootName: 'GET /buy/:id', spanCount: 3, services: ['frontend', 'inventory'] });
+
+    const { spans } = await getJson<{ spans: SpanRecord[] }>(`${A.adminUrl}/api/traces/${ids[0]}`);
+    const server = spans.find((s) => s.service === 'frontend' && s.kind === 'server')!;
+    const client = spans.find((s) => s.service === 'frontend' && s.kind === 'client')!;
+    const remote = spans.find((s) => s.service === 'inventory')!;
+    expect(client.parentSpanId).toBe(server.spanId);
+    expect(client.attributes['tracecar.parent.source']).toBe('correlation-id');
+    expect(remote).toMatchObject({ kind: 'server', name: 'GET /stock/:id', parentSpanId: client.spanId });
+
+    const summary = await getJson<StoreSummary>(`${A.adminUrl}/api/summary`);
+    expect(summary.dependencies.nodes.map((n) => [n.service, n.external])).toEqual([
+      ['frontend', false],
+      ['inventory', false],
+    ]);
+    expect(summary.dependencies.edges).toEqual([{ from: 'frontend', to: 'inventory', calls: 3, errors: 0 }]);
+    expect(summary.routes.find((r) => r.service === 'inventory')).toMatchObject({ name: 'GET /stock/:id', count: 3 });
+
+    const m = parseExposition((await get(`${A.adminUrl}/metrics`)).text);
+    expect(m.value('tracecar_otlp_received_spans_total', { encoding: 'protobuf', result: 'accepted' })).toBe(3);
+    expect(m.value('tracecar_requests_total', { side: 'ingress' })).toBe(3);
+    expect(m.value('tracecar_requests_total', { side: 'egress', status_class: '2xx' })).toBe(3);
+  });
+});
