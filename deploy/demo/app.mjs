@@ -1,6 +1,8 @@
 // A tiny uninstrumented demo service: no tracing code at all. It answers its own routes and,
 // when DOWNSTREAM is set, calls the next service through tracecar's egress (HTTP_PROXY style:
 // absolute-form request to the egress port) forwarding only x-request-id, like many real apps.
+// A path containing /fail fails (500) at the last service of the chain, so the error crosses
+// services: orders answers 502 when payments failed.
 import { createServer, request } from 'node:http';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -37,13 +39,14 @@ createServer(async (req, res) => {
   const url = new URL(req.url, 'http://x');
   const delay = Number(url.searchParams.get('delay') ?? Math.round(Math.random() * 30));
   await new Promise((r) => setTimeout(r, delay));
-  if (url.pathname.startsWith('/fail')) {
+  const callsDownstream = Boolean(downstream) && !url.pathname.startsWith('/leaf');
+  if (!callsDownstream && url.pathname.includes('/fail')) {
     res.writeHead(500, { 'content-type': 'text/plain' });
     res.end(`${name}: failing on purpose\n`);
     return;
   }
   let downstreamResult = null;
-  if (downstream && !url.pathname.startsWith('/leaf')) {
+  if (callsDownstream) {
     downstreamResult = await callDownstream(`/leaf${url.pathname}`, req.headers['x-request-id']);
   }
   res.writeHead(downstreamResult && downstreamResult.status >= 500 ? 502 : 200, { 'content-type': 'application/json' });
