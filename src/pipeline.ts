@@ -299,11 +299,13 @@ export function ingressContextStage(hop: Hop, req: IncomingMessage, rt: Runtime)
   return x;
 }
 
-export function handleIngress(deps: PipelineDeps, target: (rt: Runtime) => UpstreamTarget, req: IncomingMessage, res: ServerResponse): void {
-  const rt = deps.runtime();
+/**
+ * listener → context → correlation → sampling for a SERVER hop (HTTP request or WebSocket
+ * upgrade), registered in the stitching map so the app's egress calls find it.
+ */
+export function beginServerHop(deps: PipelineDeps, req: IncomingMessage, rt: Runtime): { hop: Hop; x: ExtractResult; entry: InflightEntry } {
   const hop = new Hop('ingress', 'server', req.method ?? 'GET', nowMs());
-  const url = req.url ?? '/';
-  describeRequest(hop, req, rt, url);
+  describeRequest(hop, req, rt, req.url ?? '/');
   const host = req.headers.host;
   if (host) {
     const colon = host.lastIndexOf(':');
@@ -312,14 +314,14 @@ export function handleIngress(deps: PipelineDeps, target: (rt: Runtime) => Upstr
       hop.serverPort = Number(host.slice(colon + 1)) || undefined;
     } else hop.serverAddress = host;
   }
+  // OTel semconv: client.address is the original client behind intermediaries when known.
   const xff = req.headers['x-forwarded-for'];
   const firstHop = typeof xff === 'string' ? xff.split(',')[0].trim() : undefined;
   hop.clientAddress = firstHop || hop.peerAddress;
 
   const x = ingressContextStage(hop, req, rt);
   correlationStage(hop, req, rt);
-  const parent = x.context ? { sampled: x.context.sampled, debug: x.context.debug } : x.samplingOnly;
-  samplingStage(hop, req, rt, parent);
+  samplingStage(hop, req, rt, x.context ? { sampled: x.context.sampled, debug: x.context.debug } : x.samplingOnly);
   deps.started(hop);
 
   const entry: InflightEntry = {
@@ -336,6 +338,13 @@ export function handleIngress(deps: PipelineDeps, target: (rt: Runtime) => Upstr
     egressCalls: 0,
   };
   deps.inflight.add(entry);
+  return { hop, x, entry };
+}
+
+export function handleIngress(deps: PipelineDeps, target: (rt: Runtime) => UpstreamTarget, req: IncomingMessage, res: ServerResponse): void {
+  const rt = deps.runtime();
+  const { hop, x, entry } = beginServerHop(deps, req, rt);
+  const url = req.url ?? '/';
   const plan = chaosStage(hop, req, rt, deps);
   const t = target(rt);
   const headers = upstreamHeaders(hop, req, rt, injectFormats(rt, x.incomingB3));

@@ -24,15 +24,13 @@ import httpProxy from 'http-proxy';
 import type { Runtime } from '../runtime.js';
 import type { TimeoutConfig } from '../config/types.js';
 import {
-  correlationStage,
+  beginServerHop,
   handleEgress,
   handleIngress,
   describeRequest,
   egressContextStage,
-  ingressContextStage,
   injectFormats,
   resolveEgressDestination,
-  samplingStage,
   upstreamHeaders,
   type Doctor,
   type EgressListener,
@@ -133,41 +131,10 @@ export function createWebSocketProxy(deps: UpgradeDeps, live: LiveConnections) {
       socket.on('error', () => {});
       if (!isWebSocketUpgrade(req)) return asPlainRequest(req, socket, (rq, rs) => handleIngress(deps, target, rq, rs));
       const rt = deps.runtime();
-      const hop = new Hop('ingress', 'server', req.method ?? 'GET', nowMs());
-      const url = req.url ?? '/';
-      describeRequest(hop, req, rt, url);
-      const host = req.headers.host;
-      if (host) {
-        const colon = host.lastIndexOf(':');
-        if (colon > 0 && !host.endsWith(']')) {
-          hop.serverAddress = host.slice(0, colon);
-          hop.serverPort = Number(host.slice(colon + 1)) || undefined;
-        } else hop.serverAddress = host;
-      }
-      const xff = req.headers['x-forwarded-for'];
-      const firstHop = typeof xff === 'string' ? xff.split(',')[0].trim() : undefined;
-      hop.clientAddress = firstHop || hop.peerAddress;
-
-      const x = ingressContextStage(hop, req, rt);
-      correlationStage(hop, req, rt);
-      samplingStage(hop, req, rt, x.context ? { sampled: x.context.sampled, debug: x.context.debug } : x.samplingOnly);
-      deps.started(hop);
       // Egress calls the app makes while accepting the connection stitch to this span; the entry
       // leaves at the 101, like any request's (a long-lived socket must not make inference guess).
-      const entry: InflightEntry = {
-        traceId: hop.traceId,
-        spanId: hop.spanId,
-        correlationId: hop.correlationId,
-        sampled: hop.sampled,
-        traceIdBits: hop.traceIdBits,
-        random: hop.random,
-        debug: hop.debug,
-        traceState: hop.traceState,
-        route: hop.name,
-        hadIncomingContext: x.context !== undefined,
-        egressCalls: 0,
-      };
-      deps.inflight.add(entry);
+      const { hop, x, entry } = beginServerHop(deps, req, rt);
+      const url = req.url ?? '/';
       const t = target(rt);
       forward(req, socket as Socket, head, {
         hop,
