@@ -6,6 +6,5 @@ export { parseDuration, parseListen, parsePercent, parseRatio, parseSize, format
 export { redactConfig, configToYaml, REDACTED } from './redact.js';
 export { runValidate, type CommandOutput } from './validate-command.js';
 export { watchConfig, type WatchOptions, type ConfigWatcher } from './watch.js';
-export { ConfigHolder } from './holder.js';
 export { restartRequired } from './restart.js';
 export { ENV_VARIABLES } from './env.js';

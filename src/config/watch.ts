@@ -3,7 +3,6 @@ import { basename, dirname, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { TracecarConfig } from './types.js';
 
-export { ConfigHolder } from './holder.js';
 export { restartRequired } from './restart.js';
 
 export interface WatchOptions {
