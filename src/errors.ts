@@ -26,7 +26,7 @@ interface ErrorSpec {
 export const ERROR_CODES = {
   TRC_ERR_INVALID_ARGUMENT: { description: 'A command-line flag or its value is not valid.' },
   TRC_ERR_INVALID_URL: { description: 'A target or endpoint URL cannot be parsed or uses an unsupported scheme.' },
-  TRC_ERR_CONFIG_INVALID: { description: 'The configuration file failed schema validation.' },
+  TRC_ERR_CONFIG_INVALID: { description: 'The configuration is invalid: a schema violation in the file, an unset ${VAR}, or a bad OTEL_*/TRACECAR_* or flag value.' },
   TRC_ERR_CONFIG_PARSE: { description: 'The configuration file is not valid YAML.' },
   TRC_ERR_CONFIG_READ: { description: 'The configuration file cannot be read.' },
   TRC_ERR_CONFIG_VALUE: { description: 'A single value (duration, percent, ratio, size or listen address) cannot be parsed; raised by the unit parsers the CLI and the chaos header use.' },

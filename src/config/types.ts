@@ -54,8 +54,8 @@ export interface PropagationConfig {
   /** Formats read from incoming requests, in priority order. @default ["w3c","b3","b3multi"] */
   extract: PropagationFormat[];
   /**
-   * Formats written to outgoing requests. "w3c" always; B3 style follows what came in when
-   * injectIncomingB3 is true. @default ["w3c"]
+   * Formats written to outgoing requests, plus the B3 style the caller used when injectIncomingB3
+   * is true. Empty (OTEL_PROPAGATORS=none) injects nothing. @default ["w3c"]
    */
   inject: PropagationFormat[];
   /** Also inject the B3 style (single or multi) the caller used. @default true */
