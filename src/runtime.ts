@@ -24,6 +24,8 @@ export interface Runtime {
   /** Lowercase response header names tracecar sets itself (an upstream's copies are replaced). */
   readonly ownResponseHeaders: ReadonlySet<string>;
   readonly correlationHeader: string;
+  /** The ingress target, parsed once per config version ({origin:'', host:''} when unset). */
+  readonly ingressTarget: { origin: string; host: string };
   /** Named egress routes by name: looked up per request so a changed target hot-reloads. */
   readonly routeTargets: ReadonlyMap<string, { origin: string; host: string }>;
 }
@@ -50,6 +52,7 @@ export function compileRuntime(config: TracecarConfig, previous?: Runtime): Runt
     dropOnForward: new Set([...TRACE_HEADERS, correlationHeader, 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']),
     ownResponseHeaders: new Set([correlationHeader, 'traceresponse', 'x-tracecar-chaos']),
     correlationHeader,
+    ingressTarget: config.ingress.target ? { origin: new URL(config.ingress.target).origin, host: new URL(config.ingress.target).host } : { origin: '', host: '' },
     routeTargets: new Map(
       config.egress.routes.map((r) => {
         const url = new URL(r.target);

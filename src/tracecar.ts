@@ -122,10 +122,13 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
   };
 
   const ingressAgent: Agent = createUpstreamAgent(initial.ingress.timeout);
-  const ingressTarget = (rt: Runtime): UpstreamTarget => {
-    const url = new URL(rt.config.ingress.target);
-    return { dispatcher: ingressAgent, origin: url.origin, path: '/', label: url.host, timeouts: rt.config.ingress.timeout };
-  };
+  const ingressTarget = (rt: Runtime): UpstreamTarget => ({
+    dispatcher: ingressAgent,
+    origin: rt.ingressTarget.origin,
+    path: '/',
+    label: rt.ingressTarget.host,
+    timeouts: rt.config.ingress.timeout,
+  });
 
   const ingress: Server = createServer(
     {
