@@ -131,18 +131,31 @@ export const CORRELATION_ATTRIBUTES = ['tracecar.correlation_id', 'http.request.
 interface TraceEntry {
   traceId: string;
   spans: SpanRecord[];
-  spanIds: Set<string>;
+  /** Span id index, built only once a trace grows large (most traces hold a handful of spans). */
+  spanIndex?: Set<string>;
   bytes: number;
   start: number;
   end: number;
-  services: Set<string>;
-  correlationIds: Set<string>;
+  /*
+   * Small arrays rather than Sets: every request makes a trace entry and the store keeps 1000 of
+   * them, so per-entry allocations show up as GC time on the request path.
+   */
+  services: string[];
+  correlationIds: string[];
   errorCount: number;
   /** Cached summary, dropped when a span is added. */
   summary?: TraceSummary;
 }
 
 const SPAN_OVERHEAD = 360;
+/** Past this many spans a trace gets a Set index for de-duplication. */
+const SPAN_INDEX_FROM = 32;
+
+function hasSpan(entry: TraceEntry, spanId: string): boolean {
+  if (entry.spanIndex) return entry.spanIndex.has(spanId);
+  for (const s of entry.spans) if (s.spanId === spanId) return true;
+  return false;
+}
 const ATTR_OVERHEAD = 48;
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
@@ -249,18 +262,17 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
         entry = {
           traceId: span.traceId,
           spans: [],
-          spanIds: new Set(),
           bytes: 0,
           start: span.startTime,
           end: span.endTime,
-          services: new Set(),
-          correlationIds: new Set(),
+          services: [],
+          correlationIds: [],
           errorCount: 0,
         };
         traces.set(span.traceId, entry);
       }
       const bytes = estimateSpanBytes(span);
-      if (entry.spanIds.has(span.spanId)) {
+      if (hasSpan(entry, span.spanId)) {
         // The same span twice (e.g. also received over OTLP): keep the newer copy.
         const i = entry.spans.findIndex((s) => s.spanId === span.spanId);
         const old = entry.spans[i];
@@ -275,16 +287,17 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
           return;
         }
         entry.spans.push(span);
-        entry.spanIds.add(span.spanId);
+        if (entry.spanIndex) entry.spanIndex.add(span.spanId);
+        else if (entry.spans.length > SPAN_INDEX_FROM) entry.spanIndex = new Set(entry.spans.map((x) => x.spanId));
         entry.bytes += bytes;
         totalBytes += bytes;
         totalSpans++;
       }
       if (span.startTime < entry.start) entry.start = span.startTime;
       if (span.endTime > entry.end) entry.end = span.endTime;
-      entry.services.add(span.service);
+      if (!entry.services.includes(span.service)) entry.services.push(span.service);
       const cid = correlationIdOf(span);
-      if (cid !== undefined) entry.correlationIds.add(cid);
+      if (cid !== undefined && !entry.correlationIds.includes(cid)) entry.correlationIds.push(cid);
       if (isErrorSpan(span)) entry.errorCount++;
       entry.summary = undefined;
       version++;
@@ -308,7 +321,7 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
 
   function summarize(entry: TraceEntry): TraceSummary {
     if (entry.summary) return entry.summary;
-    const ids = entry.spanIds;
+    const ids = new Set(entry.spans.map((x) => x.spanId));
     let root: SpanRecord | undefined;
     for (const s of entry.spans) {
       const isRoot = !s.parentSpanId || !ids.has(s.parentSpanId);
@@ -340,8 +353,8 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
 
   function matches(entry: TraceEntry, f: TraceFilter, route: string | undefined, traceIdPrefix: string | undefined): boolean {
     if (traceIdPrefix && !entry.traceId.startsWith(traceIdPrefix)) return false;
-    if (f.service && !entry.services.has(f.service)) return false;
-    if (f.correlationId && !entry.correlationIds.has(f.correlationId)) return false;
+    if (f.service && !entry.services.includes(f.service)) return false;
+    if (f.correlationId && !entry.correlationIds.includes(f.correlationId)) return false;
     if (f.status === 'error' && entry.errorCount === 0) return false;
     if (f.status === 'ok' && entry.errorCount > 0) return false;
     const duration = entry.end - entry.start;
