@@ -50,4 +50,18 @@ describe('tracecar CLI: help, version and one-line errors', () => {
       blocker.close();
     }
   });
+
+  it('a busy admin port is an error and an exit too, naming the admin listener', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const r = await runCli(['--target', 'http://127.0.0.1:1', '--port', '127.0.0.1:0', '--admin-port', String(port)]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^tracecar: admin .*127\\.0\\.0\\.1:${port}.*address already in use`));
+      expect(r.stderr).toContain('hint:');
+    } finally {
+      blocker.close();
+    }
+  });
 });
