@@ -505,17 +505,17 @@ function doctorStage(hop: Hop, stitch: StitchResult, req: IncomingMessage, rt: R
   }
 }
 
-export function handleEgress(deps: PipelineDeps & { doctor?: Doctor }, listener: EgressListener, req: IncomingMessage, res: ServerResponse): void {
-  const rt = deps.runtime();
+/**
+ * listener → context (stitch) → correlation → sampling for a CLIENT hop (HTTP request or
+ * WebSocket upgrade), and the headers to send: ours injected, Host set to the destination.
+ */
+export function beginClientHop(
+  deps: PipelineDeps & { doctor?: Doctor },
+  req: IncomingMessage,
+  rt: Runtime,
+  dest: EgressDestination,
+): { hop: Hop; headers: string[] } {
   const hop = new Hop('egress', 'client', req.method ?? 'GET', nowMs());
-  const dest = resolveEgressDestination(req, listener, rt);
-  if (typeof dest === 'string') {
-    const body = `tracecar egress: ${dest}\n`;
-    req.resume();
-    res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
-    return;
-  }
   describeRequest(hop, req, rt, dest.path);
   hop.peerService = dest.peerService;
   const url = new URL(dest.origin);
@@ -527,12 +527,26 @@ export function handleEgress(deps: PipelineDeps & { doctor?: Doctor }, listener:
   hop.name = `${hop.method} ${hop.route}`;
   deps.started(hop);
 
-  const plan = chaosStage(hop, req, rt, deps);
   const headers = upstreamHeaders(hop, req, rt, injectFormats(rt, stitch.incomingB3));
   // The upstream sees the destination's authority as Host (named routes rewrite it).
   for (let i = 0; i < headers.length; i += 2) {
     if (headers[i].toLowerCase() === 'host') headers[i + 1] = dest.host;
   }
+  return { hop, headers };
+}
+
+export function handleEgress(deps: PipelineDeps & { doctor?: Doctor }, listener: EgressListener, req: IncomingMessage, res: ServerResponse): void {
+  const rt = deps.runtime();
+  const dest = resolveEgressDestination(req, listener, rt);
+  if (typeof dest === 'string') {
+    const body = `tracecar egress: ${dest}\n`;
+    req.resume();
+    res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+    return;
+  }
+  const { hop, headers } = beginClientHop(deps, req, rt, dest);
+  const plan = chaosStage(hop, req, rt, deps);
   const target: UpstreamTarget = {
     dispatcher: listener.dispatcher,
     origin: dest.origin,

@@ -24,11 +24,10 @@ import httpProxy from 'http-proxy';
 import type { Runtime } from '../runtime.js';
 import type { TimeoutConfig } from '../config/types.js';
 import {
+  beginClientHop,
   beginServerHop,
   handleEgress,
   handleIngress,
-  describeRequest,
-  egressContextStage,
   injectFormats,
   resolveEgressDestination,
   upstreamHeaders,
@@ -167,20 +166,7 @@ export function createWebSocketProxy(deps: UpgradeDeps, live: LiveConnections) {
         socket.end();
         return;
       }
-      const hop = new Hop('egress', 'client', req.method ?? 'GET', nowMs());
-      describeRequest(hop, req, rt, dest.path);
-      hop.peerService = dest.peerService;
-      const url = new URL(dest.origin);
-      hop.serverAddress = url.hostname;
-      hop.serverPort = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
-      hop.urlFull = `${dest.origin}${hop.path}${hop.query ? `?${hop.query}` : ''}`;
-      const stitch = egressContextStage(deps, hop, req, rt, { doctor: true });
-      hop.name = `${hop.method} ${hop.route}`;
-      deps.started(hop);
-      const headers = upstreamHeaders(hop, req, rt, injectFormats(rt, stitch.incomingB3));
-      for (let i = 0; i < headers.length; i += 2) {
-        if (headers[i].toLowerCase() === 'host') headers[i + 1] = dest.host;
-      }
+      const { hop, headers } = beginClientHop(deps, req, rt, dest);
       forward(req, socket as Socket, head, {
         hop,
         rt,
