@@ -280,16 +280,10 @@ export function ingressContextStage(hop: Hop, req: IncomingMessage, rt: Runtime)
   const x = extractContext(req.headers, rt.config.propagation.extract);
   const ctx = x.context;
   if (ctx) {
-    hop.traceId = ctx.traceId;
-    hop.parentSpanId = ctx.spanId;
-    hop.traceState = ctx.traceState;
-    hop.traceIdBits = ctx.traceIdBits;
-    hop.random = ctx.random;
-    hop.debug = ctx.debug;
+    hop.continueTrace(ctx);
     hop.set('tracecar.parent.source', ctx.format);
   } else {
-    hop.traceId = newTraceId();
-    hop.random = true;
+    hop.startTrace(newTraceId());
     hop.debug = x.samplingOnly?.debug ?? false;
   }
   hop.spanId = newSpanId();
@@ -444,12 +438,7 @@ export function stitchStage(hop: Hop, req: IncomingMessage, rt: Runtime, infligh
   const ctx = x.context;
   if (ctx) {
     const entry = inflight.bySpanId(ctx.spanId);
-    hop.traceId = ctx.traceId;
-    hop.parentSpanId = ctx.spanId;
-    hop.traceState = ctx.traceState;
-    hop.traceIdBits = ctx.traceIdBits;
-    hop.random = ctx.random;
-    hop.debug = ctx.debug;
+    hop.continueTrace(ctx);
     return { source: ctx.format, entry, ambiguous: false, incomingB3: x.incomingB3, parent: { sampled: ctx.sampled, debug: ctx.debug } };
   }
   const correlation = headerValue(req.headers[rt.correlationHeader]);
@@ -462,15 +451,9 @@ export function stitchStage(hop: Hop, req: IncomingMessage, rt: Runtime, infligh
     else ambiguous = inflight.size > 1;
   }
   if (entry) {
-    hop.traceId = entry.traceId;
-    hop.parentSpanId = entry.spanId;
-    hop.traceState = entry.traceState;
-    hop.traceIdBits = entry.traceIdBits;
-    hop.random = entry.random;
-    hop.debug = entry.debug;
+    hop.continueTrace(entry);
   } else {
-    hop.traceId = newTraceId();
-    hop.random = true;
+    hop.startTrace(newTraceId());
   }
   return { source, entry, ambiguous, incomingB3: x.incomingB3, parent: x.samplingOnly };
 }

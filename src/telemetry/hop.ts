@@ -94,6 +94,22 @@ export class Hop {
     readonly startTime: number,
   ) {}
 
+  /** Continue a trace whose parent span is `parent.spanId` (a caller's context or an in-flight SERVER span). */
+  continueTrace(parent: { traceId: string; spanId: string; traceState?: string; traceIdBits: 64 | 128; random: boolean; debug: boolean }): void {
+    this.traceId = parent.traceId;
+    this.parentSpanId = parent.spanId;
+    this.traceState = parent.traceState;
+    this.traceIdBits = parent.traceIdBits;
+    this.random = parent.random;
+    this.debug = parent.debug;
+  }
+
+  /** Start a new trace: our ids are fully random, so the W3C random flag is honest. */
+  startTrace(traceId: string): void {
+    this.traceId = traceId;
+    this.random = true;
+  }
+
   event(name: string, time: number, attributes?: Attributes): void {
     this.events.push(attributes ? { name, time, attributes } : { name, time });
   }
