@@ -13,12 +13,13 @@ import type { Runtime } from './runtime.js';
 import { Hop } from './telemetry/hop.js';
 import { nowMs } from './telemetry/span.js';
 import { newSpanId, newTraceId } from './telemetry/ids.js';
-import { extractContext, injectContext, formatTraceresponse, resolveCorrelationId, parseBaggage } from './propagation/index.js';
+import { extractContext, injectContext, formatTraceresponse, resolveCorrelationId, parseBaggage, TRACERESPONSE_HEADER } from './propagation/index.js';
+import { splitTarget } from './telemetry/redact.js';
 import type { OutgoingContext, ExtractResult } from './propagation/types.js';
 import { appendForwardedHeaders, forwardableRequestHeaders } from './proxy/headers.js';
 import { forwardExchange, hasRequestBody, type ForwardOutcome } from './proxy/exchange.js';
 import type { InflightEntry, InflightRegistry } from './proxy/inflight.js';
-import type { FaultPlan } from './chaos/index.js';
+import { CHAOS_HEADER, type FaultPlan } from './chaos/index.js';
 import { throttle, slowBody, resetAfter } from './chaos/streams.js';
 import type { TimeoutConfig, PropagationFormat } from './config/types.js';
 
@@ -50,9 +51,9 @@ export interface UpstreamTarget {
 
 /** listener: what the request is, before anything is decided. */
 export function describeRequest(hop: Hop, req: IncomingMessage, rt: Runtime, target: string): void {
-  const q = target.indexOf('?');
-  hop.path = q === -1 ? target : target.slice(0, q);
-  hop.query = q === -1 ? '' : rt.redactor.query(target.slice(q + 1));
+  const { path, query } = splitTarget(target);
+  hop.path = path;
+  hop.query = rt.redactor.query(query);
   hop.route = rt.routes.route(hop.path);
   hop.name = `${hop.method} ${hop.route}`;
   hop.userAgent = req.headers['user-agent'];
@@ -151,8 +152,8 @@ function addResponseHeaders(hop: Hop, headers: string[], rt: Runtime, plan: Faul
     if (drop.has(headers[i].toLowerCase())) headers.splice(i, 2);
   }
   headers.push(rt.correlationHeader, hop.correlationId);
-  if (hop.side === 'ingress') headers.push('traceresponse', formatTraceresponse(hop.traceId, hop.spanId, hop.sampled, hop.random));
-  if (plan) headers.push('x-tracecar-chaos', plan.describe());
+  if (hop.side === 'ingress') headers.push(TRACERESPONSE_HEADER, formatTraceresponse(hop.traceId, hop.spanId, hop.sampled, hop.random));
+  if (plan) headers.push(CHAOS_HEADER, plan.describe());
   if (deps.draining()) headers.push('connection', 'close');
 }
 
@@ -328,7 +329,6 @@ export function beginServerHop(deps: PipelineDeps, req: IncomingMessage, rt: Run
     debug: hop.debug,
     traceState: hop.traceState,
     route: hop.name,
-    hadIncomingContext: x.context !== undefined,
     egressCalls: 0,
   };
   deps.inflight.add(entry);

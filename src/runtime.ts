@@ -4,7 +4,9 @@ import { createChaos, type Chaos } from './chaos/index.js';
 import { createRouteNamer, type RouteNamer } from './telemetry/route-names.js';
 import { createRedactor, type Redactor } from './telemetry/redact.js';
 import type { ResourceInfo } from './telemetry/hop.js';
-import { TRACE_HEADERS } from './propagation/index.js';
+import { TRACE_HEADERS, TRACERESPONSE_HEADER } from './propagation/index.js';
+import { CHAOS_HEADER } from './chaos/index.js';
+import { FORWARDED_NAMES } from './proxy/headers.js';
 
 /**
  * Everything derived from one config version, compiled once. A request reads the runtime once
@@ -49,15 +51,17 @@ export function compileRuntime(config: TracecarConfig, previous?: Runtime): Runt
     routes: createRouteNamer(config.routes),
     redactor: createRedactor(config.redact),
     resource,
-    dropOnForward: new Set([...TRACE_HEADERS, correlationHeader, 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']),
-    ownResponseHeaders: new Set([correlationHeader, 'traceresponse', 'x-tracecar-chaos']),
+    dropOnForward: new Set([...TRACE_HEADERS, correlationHeader, ...FORWARDED_NAMES]),
+    ownResponseHeaders: new Set([correlationHeader, TRACERESPONSE_HEADER, CHAOS_HEADER]),
     correlationHeader,
-    ingressTarget: config.ingress.target ? { origin: new URL(config.ingress.target).origin, host: new URL(config.ingress.target).host } : { origin: '', host: '' },
-    routeTargets: new Map(
-      config.egress.routes.map((r) => {
-        const url = new URL(r.target);
-        return [r.name, { origin: url.origin, host: url.host }];
-      }),
-    ),
+    ingressTarget: originAndHost(config.ingress.target),
+    routeTargets: new Map(config.egress.routes.map((r) => [r.name, originAndHost(r.target)])),
   };
+}
+
+/** Origin and authority of a target URL ({origin: '', host: ''} when unset). */
+function originAndHost(target: string): { origin: string; host: string } {
+  if (!target) return { origin: '', host: '' };
+  const url = new URL(target);
+  return { origin: url.origin, host: url.host };
 }

@@ -17,10 +17,6 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
-export function isHopByHop(lowerName: string): boolean {
-  return HOP_BY_HOP.has(lowerName);
-}
-
 /** RFC 9110 §7.6.1: "a proxy MUST ... remove any header field named in Connection". */
 function connectionListed(value: string | undefined): Set<string> | undefined {
   if (!value) return undefined;

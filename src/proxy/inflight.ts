@@ -15,10 +15,6 @@ export interface InflightEntry {
   traceState?: string;
   /** SERVER span route name, for the propagation doctor. */
   route: string;
-  /** Whether the ingress request carried trace context (so its egress calls should too). */
-  hadIncomingContext: boolean;
-  /** Set once the doctor has spoken for this request. */
-  doctorNotified?: boolean;
   /** Egress calls made under this request (for the span's own attributes). */
   egressCalls: number;
 }

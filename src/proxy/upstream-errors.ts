@@ -1,4 +1,4 @@
-import { ERROR_CODES, type ErrorCode } from '../errors.js';
+import { statusForCode, type ErrorCode } from '../errors.js';
 
 /** How a failed upstream exchange is reported: the status the caller gets and why. */
 export interface UpstreamFailure {
@@ -20,7 +20,7 @@ export function classifyUpstreamError(err: unknown, target: string): UpstreamFai
   const code = e?.code ?? e?.cause?.code ?? 'UNKNOWN';
   const fail = (c: ErrorCode, message: string): UpstreamFailure => ({
     code: c,
-    status: (ERROR_CODES[c] as { status?: number }).status ?? 502,
+    status: statusForCode(c) ?? 502,
     message,
     errorType: code,
   });

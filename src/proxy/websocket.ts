@@ -308,13 +308,8 @@ export function createWebSocketProxy(deps: UpgradeDeps, live: LiveConnections) {
   /** The connection span: from the 101 to the last byte, linked to the upgrade span. */
   function startConnection(up: Hop, rt: Runtime, client: Socket, upstream: Socket, timeouts: TimeoutConfig): void {
     const conn = new Hop(up.side, 'internal', up.method, nowMs());
-    conn.traceId = up.traceId;
+    conn.continueTrace(up);
     conn.spanId = newSpanId();
-    conn.parentSpanId = up.spanId;
-    conn.traceState = up.traceState;
-    conn.traceIdBits = up.traceIdBits;
-    conn.random = up.random;
-    conn.debug = up.debug;
     conn.sampled = up.sampled;
     conn.samplingRule = 'parent';
     conn.samplingReason = up.sampled ? 'parent-sampled' : 'parent-not-sampled';

@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import type { Hop } from './hop.js';
+import { traceLink } from '../admin/server.js';
 
 /**
  * One line per proxied request. JSON mode: a structured pino line (trace_id, span_id, request_id,
@@ -44,7 +45,7 @@ export function createAccessLog(logger: Logger, mode: 'pretty' | 'json' | 'off',
       const arrow = hop.side === 'ingress' ? '→' : '⇢';
       const viewer = viewerUrl();
       const kept = hop.sampled || hop.keptBy !== null;
-      const trace = kept && viewer ? `${viewer}#/trace/${hop.traceId}` : `trace=${hop.traceId}`;
+      const trace = kept && viewer ? traceLink(viewer, hop.traceId) : `trace=${hop.traceId}`;
       const why = hop.errorMessage ? `  ${paint('31', hop.errorMessage)}` : '';
       logger.info({ line: `${arrow} ${hop.method} ${hop.path} ${statusText} ${duration.padStart(8)}  ${paint('2', trace)}${why}` });
     },

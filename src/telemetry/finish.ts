@@ -1,7 +1,7 @@
 import type { Hop } from './hop.js';
 import { toSpanRecord } from './hop.js';
 import type { Runtime } from '../runtime.js';
-import type { SpanRecord } from './span.js';
+import { nowMs, type SpanRecord } from './span.js';
 import type { AccessLog } from './access-log.js';
 import { tailKeep } from '../sampling/index.js';
 
@@ -22,7 +22,7 @@ export interface FinishDeps {
  */
 export function createFinisher(deps: FinishDeps): (hop: Hop, rt: Runtime) => void {
   return (hop, rt) => {
-    if (hop.endTime === 0) hop.endTime = performance.timeOrigin + performance.now();
+    if (hop.endTime === 0) hop.endTime = nowMs();
     if (!hop.sampled) hop.keptBy = tailKeep(rt.config.sampling.keep, { error: hop.isError, durationMs: hop.durationMs });
     // With no sink (no exporter, no admin store) the span is never built: only the log line remains.
     if ((hop.sampled || hop.keptBy !== null) && deps.sinks.length > 0) {
