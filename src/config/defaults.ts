@@ -42,7 +42,7 @@ export const DEFAULTS: TracecarConfig = {
   routes: [],
   redact: {
     headers: ['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key'],
-    query: ['token', 'access_token', 'id_token', 'key', 'api_key', 'apikey', 'password', 'secret', 'signature', 'sig', 'code'],
+    query: ['token', 'access_token', 'id_token', 'key', 'api_key', 'apikey', 'password', 'secret', 'signature', 'sig', 'code', 'awsaccesskeyid', 'x-goog-signature'],
   },
   admin: {
     listen: '127.0.0.1:9901',

@@ -3,11 +3,13 @@ import type { TracecarConfig } from './types.js';
 
 /** Keys whose string values are secrets wherever they appear. */
 const SECRET_KEY = /authorization|token|password|passwd|secret|api[-_.]?key|(^|[-_.])key$|cookie|credential|signature/i;
-export const REDACTED = '[redacted]';
+import { REDACTED } from '../telemetry/redact.js';
+
+export { REDACTED };
 
 /**
  * A copy of the config safe to show (admin /config, startup logs): every OTLP header value, any
- * value under a secret-looking key, and user:password in URLs become "[redacted]".
+ * value under a secret-looking key, and user:password in URLs become "REDACTED".
  */
 export function redactConfig(config: TracecarConfig): Record<string, unknown> {
   const copy = walk(config, []) as Record<string, unknown>;

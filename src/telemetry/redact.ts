@@ -1,18 +1,19 @@
 import type { RedactConfig } from '../config/types.js';
 
-export const REDACTED = '[REDACTED]';
+/** The replacement OpenTelemetry's URL semantic conventions prescribe; config display uses it too. */
+export const REDACTED = 'REDACTED';
 
-/** Secrets never reach a span or a log line: query values and headers named in `redact`. */
+/**
+ * Secrets never reach a span or a log line: query values named in `redact.query` are replaced.
+ * Request headers are never recorded at all, so `redact.headers` only matters for the config view.
+ */
 export interface Redactor {
   /** Query string without '?', with listed parameters' values replaced. */
   query(query: string): string;
-  /** Whether a header's value must not be recorded. */
-  header(lowerName: string): boolean;
 }
 
 export function createRedactor(config: RedactConfig): Redactor {
   const queryKeys = new Set(config.query.map((k) => k.toLowerCase()));
-  const headerNames = new Set(config.headers.map((h) => h.toLowerCase()));
   return {
     query(query) {
       if (query === '' || queryKeys.size === 0) return query;
@@ -33,9 +34,6 @@ export function createRedactor(config: RedactConfig): Redactor {
         }
       }
       return changed ? parts.join('&') : query;
-    },
-    header(lowerName) {
-      return headerNames.has(lowerName);
     },
   };
 }

@@ -21,12 +21,12 @@ describe('redactConfig', () => {
   const red = redactConfig(cfg) as any;
 
   test('every OTLP header value is redacted, keys kept', () => {
-    expect(red.export.otlp.headers).toEqual({ 'x-honeycomb-team': '[redacted]', 'x-tenant': '[redacted]' });
+    expect(red.export.otlp.headers).toEqual({ 'x-honeycomb-team': 'REDACTED', 'x-tenant': 'REDACTED' });
   });
 
   test('secret-looking keys anywhere are redacted', () => {
-    expect(red.service.attributes).toEqual({ 'deploy.token': '[redacted]', region: 'eu' });
-    expect(red.sampling.rules[0].match.headers).toEqual({ authorization: '[redacted]' });
+    expect(red.service.attributes).toEqual({ 'deploy.token': 'REDACTED', region: 'eu' });
+    expect(red.sampling.rules[0].match.headers).toEqual({ authorization: 'REDACTED' });
   });
 
   test('passwords in URLs are redacted', () => {

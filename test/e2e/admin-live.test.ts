@@ -295,7 +295,7 @@ describe('admin API, metrics, health and config with real proxied traffic', () =
     expect(config.ingress.target).toBe(app.url);
     expect(config.egress.routes[0]).toMatchObject({ name: 'payments', target: payments.url });
     expect(config.export.otlp.endpoint).toBe(collector.endpoint);
-    expect(config.export.otlp.headers).toEqual({ authorization: '[redacted]' });
+    expect(config.export.otlp.headers).toEqual({ authorization: 'REDACTED' });
     expect(config.admin.receiveOtlp).toBe(true);
 
     // Nowhere: not in the YAML or JSON config, the trace API, the summary, metrics, or the log.

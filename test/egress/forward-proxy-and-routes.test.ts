@@ -41,7 +41,7 @@ describe('egress listeners: forward proxy (absolute-form) and named routes', () 
     const [span] = await eventually(() => tc.tracecar.store.get(traceId), 2000, 'client span')!;
     expect(span.kind).toBe('client');
     expect(span.name).toBe('GET /charge');
-    expect(span.attributes['url.full']).toBe(`${payments.url}/charge?amount=5&token=[REDACTED]`);
+    expect(span.attributes['url.full']).toBe(`${payments.url}/charge?amount=5&token=REDACTED`);
     expect(span.attributes['server.address']).toBe('127.0.0.1');
     expect(span.attributes['server.port']).toBe(payments.port);
     expect(span.attributes['http.response.status_code']).toBe(200);

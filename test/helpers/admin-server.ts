@@ -20,7 +20,7 @@ export async function startTestAdmin(overrides: Partial<AdminServerOptions> & { 
   const server = createAdminServer({
     store,
     metrics,
-    config: () => ({ service: { name: 'orders' }, export: { otlp: { headers: { authorization: '[redacted]' } } } }),
+    config: () => ({ service: { name: 'orders' }, export: { otlp: { headers: { authorization: 'REDACTED' } } } }),
     readiness: () => readiness,
     receiveOtlp: true,
     viewer: true,
