@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import { afterAll, beforeAll } from 'vitest';
 import { DEFAULTS } from '../../src/config/defaults.js';
 import type { TracecarConfig, TracecarConfigInput } from '../../src/config/types.js';
 import { createTracecar, type Tracecar, type TracecarAddresses } from '../../src/tracecar.js';
@@ -151,4 +152,21 @@ export async function eventually<T>(check: () => T | undefined | false, timeoutM
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * For a describe block: the default echo app (startUpstream) behind an in-process tracecar,
+ * started before the block's tests and closed after them. `patch` builds the config from the app.
+ */
+export function proxiedApp(patch: (app: Upstream) => TracecarConfigInput = (app) => ({ ingress: { target: app.url } })): { readonly app: Upstream; readonly tc: RunningTracecar } {
+  const env = {} as { app: Upstream; tc: RunningTracecar };
+  beforeAll(async () => {
+    env.app = await startUpstream();
+    env.tc = await startTracecar(patch(env.app));
+  });
+  afterAll(async () => {
+    await env.tc?.close();
+    await env.app?.close();
+  });
+  return env;
 }

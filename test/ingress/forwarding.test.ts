@@ -1,30 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { request as httpRequest } from 'node:http';
-import { startTracecar, startUpstream, type RunningTracecar, type Upstream } from '../helpers/harness.js';
+import { proxiedApp, startTracecar, startUpstream } from '../helpers/harness.js';
 
 describe('ingress forwards requests faithfully', () => {
-  let app: Upstream;
-  let tc: RunningTracecar;
-
-  beforeAll(async () => {
-    app = await startUpstream();
-    tc = await startTracecar({ ingress: { target: app.url } });
-  });
-  afterAll(async () => {
-    await tc.close();
-    await app.close();
-  });
+  const env = proxiedApp();
 
   it('passes method, path, query, headers and body through, preserving Host', async () => {
-    const res = await request(`${tc.url}/orders/42?expand=items&x=1`, {
+    const res = await request(`${env.tc.url}/orders/42?expand=items&x=1`, {
       method: 'PUT',
       headers: { host: 'shop.example.com', 'x-custom': 'yes', 'content-type': 'text/plain' },
       body: 'hello upstream',
     });
     expect(res.statusCode).toBe(200);
     await res.body.text();
-    const seen = app.requests.at(-1)!;
+    const seen = env.app.requests.at(-1)!;
     expect(seen.method).toBe('PUT');
     expect(seen.url).toBe('/orders/42?expand=items&x=1');
     expect(seen.headers.host).toBe('shop.example.com');
@@ -34,17 +24,17 @@ describe('ingress forwards requests faithfully', () => {
 
   it('forwards every method, including custom ones', async () => {
     for (const method of ['GET', 'POST', 'DELETE', 'PATCH', 'OPTIONS', 'PURGE']) {
-      const res = await request(`${tc.url}/m`, { method });
+      const res = await request(`${env.tc.url}/m`, { method });
       await res.body.text();
       expect(res.statusCode).toBe(200);
-      expect(app.requests.at(-1)!.method).toBe(method);
+      expect(env.app.requests.at(-1)!.method).toBe(method);
     }
   });
 
   it('removes hop-by-hop headers, including those named in Connection (RFC 9110 §7.6.1)', async () => {
     // node:http, not undici: undici refuses to send hop-by-hop headers at all.
     await new Promise<void>((resolve, reject) => {
-      const req = httpRequest(`${tc.url}/hop`, {
+      const req = httpRequest(`${env.tc.url}/hop`, {
         headers: { connection: 'keep-alive, x-secret-hop', 'x-secret-hop': '1', 'keep-alive': 'timeout=5', te: 'trailers', 'x-kept': 'kept' },
       });
       req.on('response', (res) => {
@@ -54,7 +44,7 @@ describe('ingress forwards requests faithfully', () => {
       req.on('error', reject);
       req.end();
     });
-    const h = app.requests.at(-1)!.headers;
+    const h = env.app.requests.at(-1)!.headers;
     expect(h['x-secret-hop']).toBeUndefined();
     expect(h['keep-alive']).toBeUndefined();
     expect(h.te).toBeUndefined();
@@ -62,16 +52,16 @@ describe('ingress forwards requests faithfully', () => {
   });
 
   it('adds X-Forwarded-For/Proto/Host and appends to an existing X-Forwarded-For chain', async () => {
-    let res = await request(`${tc.url}/xff`, { headers: { host: 'api.example.com' } });
+    let res = await request(`${env.tc.url}/xff`, { headers: { host: 'api.example.com' } });
     await res.body.text();
-    let h = app.requests.at(-1)!.headers;
+    let h = env.app.requests.at(-1)!.headers;
     expect(h['x-forwarded-for']).toBe('127.0.0.1');
     expect(h['x-forwarded-proto']).toBe('http');
     expect(h['x-forwarded-host']).toBe('api.example.com');
 
-    res = await request(`${tc.url}/xff`, { headers: { 'x-forwarded-for': '203.0.113.7', 'x-forwarded-proto': 'https' } });
+    res = await request(`${env.tc.url}/xff`, { headers: { 'x-forwarded-for': '203.0.113.7', 'x-forwarded-proto': 'https' } });
     await res.body.text();
-    h = app.requests.at(-1)!.headers;
+    h = env.app.requests.at(-1)!.headers;
     expect(h['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
     expect(h['x-forwarded-proto']).toBe('https');
   });

@@ -1,31 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { startTracecar, startUpstream, eventually, type RunningTracecar, type Upstream } from '../helpers/harness.js';
+import { proxiedApp, eventually } from '../helpers/harness.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT = '00f067aa0ba902b7';
 
 describe('ingress propagation: what the app receives and what the span records', () => {
-  let app: Upstream;
-  let tc: RunningTracecar;
-  beforeAll(async () => {
-    app = await startUpstream();
-    tc = await startTracecar({ ingress: { target: app.url } });
-  });
-  afterAll(async () => {
-    await tc.close();
-    await app.close();
-  });
+  const env = proxiedApp();
 
   async function send(headers: Record<string, string>) {
-    const res = await request(`${tc.url}/p`, { headers });
+    const res = await request(`${env.tc.url}/p`, { headers });
     await res.body.text();
-    const seen = app.requests.at(-1)!.headers;
+    const seen = env.app.requests.at(-1)!.headers;
     const [, traceId, spanId, flags] = String(res.headers.traceresponse).split('-');
     // Only sampled spans reach the store: an unsampled request has none to look for.
     const sampled = (parseInt(flags, 16) & 1) === 1;
-    const spans = sampled ? await eventually(() => tc.tracecar.store.get(traceId)?.filter((s) => s.spanId === spanId), 2000, 'span') : [];
-    if (!sampled) expect(tc.tracecar.store.get(traceId)).toBeFalsy();
+    const spans = sampled ? await eventually(() => env.tc.tracecar.store.get(traceId)?.filter((s) => s.spanId === spanId), 2000, 'span') : [];
+    if (!sampled) expect(env.tc.tracecar.store.get(traceId)).toBeFalsy();
     return { res, seen, traceId, spanId, flags, span: spans![0] };
   }
 
@@ -113,9 +104,9 @@ describe('ingress propagation: what the app receives and what the span records',
   }
 
   it('stale trace headers from the caller never reach the app next to ours', async () => {
-    const res = await request(`${tc.url}/p`, { headers: { traceparent: `00-${TRACE}-${PARENT}-01`, 'x-b3-traceid': 'bad', b3: 'garbage' } });
+    const res = await request(`${env.tc.url}/p`, { headers: { traceparent: `00-${TRACE}-${PARENT}-01`, 'x-b3-traceid': 'bad', b3: 'garbage' } });
     await res.body.text();
-    const raw = app.requests.at(-1)!.rawHeaders.map((h) => h.toLowerCase());
+    const raw = env.app.requests.at(-1)!.rawHeaders.map((h) => h.toLowerCase());
     expect(raw.filter((h) => h === 'traceparent')).toHaveLength(1);
     // The caller used B3 (badly), so B3 is answered in kind — with our values, never the stale ones.
     expect(raw.filter((h) => h === 'x-b3-traceid' || h === 'b3').length).toBeLessThanOrEqual(1);
@@ -125,50 +116,41 @@ describe('ingress propagation: what the app receives and what the span records',
 });
 
 describe('correlation id', () => {
-  let app: Upstream;
-  let tc: RunningTracecar;
-  beforeAll(async () => {
-    app = await startUpstream();
-    tc = await startTracecar({ ingress: { target: app.url } });
-  });
-  afterAll(async () => {
-    await tc.close();
-    await app.close();
-  });
+  const env = proxiedApp();
 
   it('keeps an incoming x-request-id exactly, passes it to the app and back, and records it', async () => {
     // Case, inner spaces and punctuation survive (HTTP itself trims only outer whitespace).
     const id = 'Req-ABC/123 x;y=Z==';
-    const res = await request(`${tc.url}/c`, { headers: { 'x-request-id': id } });
+    const res = await request(`${env.tc.url}/c`, { headers: { 'x-request-id': id } });
     await res.body.text();
     expect(res.headers['x-request-id']).toBe(id);
-    expect(app.requests.at(-1)!.headers['x-request-id']).toBe(id);
+    expect(env.app.requests.at(-1)!.headers['x-request-id']).toBe(id);
     const traceId = String(res.headers.traceresponse).split('-')[1];
-    const spans = await eventually(() => tc.tracecar.store.get(traceId), 2000);
+    const spans = await eventually(() => env.tc.tracecar.store.get(traceId), 2000);
     expect(spans![0].attributes['tracecar.correlation_id']).toBe(res.headers['x-request-id']);
   });
 
   it('accepts x-correlation-id too', async () => {
-    const res = await request(`${tc.url}/c`, { headers: { 'x-correlation-id': 'corr-77' } });
+    const res = await request(`${env.tc.url}/c`, { headers: { 'x-correlation-id': 'corr-77' } });
     await res.body.text();
     expect(res.headers['x-request-id']).toBe('corr-77');
-    expect(app.requests.at(-1)!.headers['x-request-id']).toBe('corr-77');
+    expect(env.app.requests.at(-1)!.headers['x-request-id']).toBe('corr-77');
   });
 
   it('generates one when none is sent', async () => {
-    const res = await request(`${tc.url}/c`);
+    const res = await request(`${env.tc.url}/c`);
     await res.body.text();
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
-    expect(app.requests.at(-1)!.headers['x-request-id']).toBe(res.headers['x-request-id']);
+    expect(env.app.requests.at(-1)!.headers['x-request-id']).toBe(res.headers['x-request-id']);
   });
 
   it('replaces an over-long value and records the original', async () => {
     const long = 'x'.repeat(300);
-    const res = await request(`${tc.url}/c`, { headers: { 'x-request-id': long } });
+    const res = await request(`${env.tc.url}/c`, { headers: { 'x-request-id': long } });
     await res.body.text();
     expect(res.headers['x-request-id']).not.toBe(long);
     const traceId = String(res.headers.traceresponse).split('-')[1];
-    const spans = await eventually(() => tc.tracecar.store.get(traceId), 2000);
+    const spans = await eventually(() => env.tc.tracecar.store.get(traceId), 2000);
     expect(String(spans![0].attributes['tracecar.correlation_id.rejected'])).toContain('xxxx');
   });
 });

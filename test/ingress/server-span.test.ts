@@ -1,28 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { startTracecar, startUpstream, eventually, type RunningTracecar, type Upstream } from '../helpers/harness.js';
+import { proxiedApp, eventually } from '../helpers/harness.js';
 
 describe('SERVER span: semantic conventions, low-cardinality names, timing events', () => {
-  let app: Upstream;
-  let tc: RunningTracecar;
-  beforeAll(async () => {
-    app = await startUpstream();
-    tc = await startTracecar({
-      service: { name: 'orders', version: '1.4.2' },
-      ingress: { target: app.url },
-      routes: [{ pattern: '/files/**' }],
-    });
-  });
-  afterAll(async () => {
-    await tc.close();
-    await app.close();
-  });
+  const env = proxiedApp((app) => ({
+    service: { name: 'orders', version: '1.4.2' },
+    ingress: { target: app.url },
+    routes: [{ pattern: '/files/**' }],
+  }));
 
   async function spanFor(path: string, init: Parameters<typeof request>[1] = {}) {
-    const res = await request(`${tc.url}${path}`, init);
+    const res = await request(`${env.tc.url}${path}`, init);
     await res.body.text();
     const traceId = String(res.headers.traceresponse).split('-')[1];
-    return (await eventually(() => tc.tracecar.store.get(traceId), 2000, 'span'))![0];
+    return (await eventually(() => env.tc.tracecar.store.get(traceId), 2000, 'span'))![0];
   }
 
   it('records method, path, route, status, addresses, user agent, body sizes', async () => {
