@@ -163,7 +163,9 @@ function recordOutcome(hop: Hop, outcome: ForwardOutcome): void {
   hop.status = outcome.status;
   hop.requestBytes = outcome.requestBytes;
   hop.responseBytes = outcome.responseBytes;
-  if (outcome.clientAborted && hop.errorType === undefined) {
+  // A cause already recorded (a chaos reset cuts the socket, which looks like a client abort) wins.
+  if (hop.errorType !== undefined) return;
+  if (outcome.clientAborted) {
     hop.errorType = 'client_aborted';
     hop.errorCode = 'TRC_ERR_CLIENT_ABORTED';
     hop.errorMessage = 'client disconnected before the response was complete';
@@ -259,13 +261,7 @@ function upstreamStage(
       },
       failureHeaders: (h) => addResponseHeaders(hop, h, rt, plan, deps),
       finished: (outcome) => {
-        // A chaos reset after N bytes looks like a client abort from here: keep the real cause.
-        if (hop.errorCode === 'TRC_ERR_CHAOS_RESET') {
-          hop.endTime = nowMs();
-          hop.status = outcome.status;
-          hop.requestBytes = outcome.requestBytes;
-          hop.responseBytes = outcome.responseBytes;
-        } else recordOutcome(hop, outcome);
+        recordOutcome(hop, outcome);
         done();
       },
     },

@@ -66,6 +66,10 @@ describe('chaos end to end: faults a client can see, recorded on the span', () =
       })(),
     ).rejects.toThrow();
     expect(got).toBe(1000);
+    // The span names the real cause, not the client abort the cut socket looks like.
+    const s = await span(res);
+    expect(s.status.code).toBe('error');
+    expect(s.attributes['tracecar.error.code']).toBe('TRC_ERR_CHAOS_RESET');
   });
 
   it('throttle: measured throughput stays within 20% of the configured rate', async () => {
