@@ -5,6 +5,7 @@
  *   multi:   X-B3-TraceId, X-B3-SpanId, X-B3-ParentSpanId, X-B3-Sampled, X-B3-Flags
  * TraceId is "32 or 16 lower-hex characters", span ids 16 lower-hex. Parsing never throws.
  */
+import { excerpt, PROBLEM_EXCERPT } from './excerpt.js';
 import { isAllZeros, isLowerHex, trimOws } from './hex.js';
 import type { HeaderBag } from './headers.js';
 
@@ -45,7 +46,7 @@ export function parseB3Single(raw: string | string[]): B3Parsed | string {
   // "Sampling state can also be sent on its own (with no identifiers)": b3: 0 | 1 | d
   if (n === 1) {
     const state = samplingState(v.charCodeAt(0));
-    return state ?? `unknown sampling state "${printable(v)}"`;
+    return state ?? `unknown sampling state "${excerpt(v, PROBLEM_EXCERPT)}"`;
   }
 
   // TraceId: 16 or 32 lower-hex, then "-". A 32-hex id has a hex digit at index 16, so the
@@ -131,7 +132,7 @@ export function parseB3Multi(headers: HeaderBag): B3MultiParsed | undefined {
   let debug = false;
   if (flagsRaw !== undefined) {
     if (flagsRaw === '1') debug = true;
-    else if (flagsRaw !== '0') problem(`X-B3-Flags "${printable(flagsRaw)}" is not 1 or 0`);
+    else if (flagsRaw !== '0') problem(`X-B3-Flags "${excerpt(flagsRaw, PROBLEM_EXCERPT)}" is not 1 or 0`);
   }
 
   // "An accept sampling decision is encoded as X-B3-Sampled: 1 and a deny as X-B3-Sampled: 0 ...
@@ -145,7 +146,7 @@ export function parseB3Multi(headers: HeaderBag): B3MultiParsed | undefined {
       const lower = sampledRaw.toLowerCase();
       if (lower === 'true') sampled = true;
       else if (lower === 'false') sampled = false;
-      else problem(`X-B3-Sampled "${printable(sampledRaw)}" is not 1, 0, true or false`);
+      else problem(`X-B3-Sampled "${excerpt(sampledRaw, PROBLEM_EXCERPT)}" is not 1, 0, true or false`);
     }
   }
   if (debug) sampled = true;
@@ -208,10 +209,4 @@ export function formatB3Single(
   return parentSpanId
     ? `${traceId}-${spanId}-${state}-${parentSpanId}`
     : `${traceId}-${spanId}-${state}`;
-}
-
-function printable(s: string): string {
-  const part = s.length > 40 ? s.slice(0, 40) + '…' : s;
-  // eslint-disable-next-line no-control-regex
-  return part.replace(/[^\x20-\x7e…]/g, '?');
 }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { excerpt } from './excerpt.js';
 import type { HeaderBag } from './headers.js';
 
 /** Longest correlation id kept as sent; anything longer is replaced. */
 export const CORRELATION_ID_MAX_LENGTH = 256;
-/** How much of a rejected value is recorded (before escaping). */
+/** How much of a rejected value is recorded (before escaping, see excerpt.ts). */
 const REJECTED_KEEP = 128;
 
 export interface CorrelationId {
@@ -52,7 +53,7 @@ export function resolveCorrelationId(
     if (!problem && value.length <= CORRELATION_ID_MAX_LENGTH && !hasControlChar(value)) {
       return { id: value, source: 'incoming', header: name };
     }
-    return { id: generate(), source: 'replaced', header: name, rejected: describeRejected(value) };
+    return { id: generate(), source: 'replaced', header: name, rejected: excerpt(value, REJECTED_KEEP) };
   }
   return { id: generate(), source: 'generated' };
 }
@@ -64,35 +65,4 @@ function hasControlChar(s: string): boolean {
     if (c < 0x20 || c === 0x7f) return true;
   }
   return false;
-}
-
-/**
- * A log-safe rendering of a rejected value: at most 128 characters of it (never splitting a
- * surrogate pair), control characters and backslashes escaped, and the original length noted
- * when truncated.
- */
-export function describeRejected(value: string): string {
-  let end = Math.min(value.length, REJECTED_KEEP);
-  const last = value.charCodeAt(end - 1);
-  if (end < value.length && last >= 0xd800 && last <= 0xdbff) end--; // don't cut a pair in half
-  let out = '';
-  for (let i = 0; i < end; i++) {
-    const c = value.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f || (c >= 0x80 && c <= 0x9f)) out += '\\x' + c.toString(16).padStart(2, '0');
-    else if (c === 0x5c) out += '\\\\';
-    else if (c === 0x2028 || c === 0x2029) out += '\\u' + c.toString(16);
-    else if (c >= 0xd800 && c <= 0xdfff && !isPairedSurrogate(value, i)) out += '\\u' + c.toString(16);
-    else out += value[i];
-  }
-  return end < value.length ? `${out}…(${value.length} chars)` : out;
-}
-
-function isPairedSurrogate(s: string, i: number): boolean {
-  const c = s.charCodeAt(i);
-  if (c <= 0xdbff) {
-    const next = s.charCodeAt(i + 1);
-    return next >= 0xdc00 && next <= 0xdfff;
-  }
-  const prev = s.charCodeAt(i - 1);
-  return prev >= 0xd800 && prev <= 0xdbff;
 }

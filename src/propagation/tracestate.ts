@@ -1,12 +1,16 @@
 /*
- * W3C Trace Context `tracestate` (https://www.w3.org/TR/trace-context-1/#tracestate-header):
+ * W3C Trace Context `tracestate`, as the current editor's draft defines it (w3c/trace-context,
+ * spec/20-http_request_header_format.md, "Tracestate Header"; where it differs from the 2021
+ * Recommendation the draft is followed, and the comments say where):
  *   list        = list-member 0*31( OWS "," OWS list-member )
  *   list-member = key "=" value / OWS
- * Validation is all-or-nothing, as the W3C conformance suite (w3c/trace-context test/test.py,
- * STRICT_LEVEL 2) requires: an invalid key or value, a duplicate key, or more than 32 members
- * discards the whole header ("expects the tracestate to be discarded"). Size is different: an
- * over-long but valid list is truncated by whole entries in the order the spec gives.
+ * A list that breaks the grammar is discarded whole, as the official test suite expects
+ * (w3c/trace-context test/test.py, STRICT_LEVEL 2: "expects the tracestate to be discarded"):
+ * an invalid key or value, a member without "=", more than 32 members. Two things are not
+ * grammar errors and keep the rest of the list: a repeated key (only its first entry is kept,
+ * see below) and size (an over-long list is truncated by whole entries in the order the spec gives).
  */
+import { excerpt, PROBLEM_EXCERPT } from './excerpt.js';
 import { isOws } from './hex.js';
 
 /** "There can be a maximum of 32 list-members in a list." */
@@ -40,6 +44,8 @@ export function parseTracestate(raw: string | string[] | undefined): TracestateR
 
   const members: string[] = [];
   const keys: string[] = [];
+  let count = 0;
+  let repeated: string[] | undefined;
   // True while the input is already in normalised form (no OWS, no empty members): then the
   // header value itself is the result and nothing needs re-joining.
   let normalised = true;
@@ -67,22 +73,34 @@ export function parseTracestate(raw: string | string[] | undefined): TracestateR
     if (!validKey(combined, s, eq)) return { problem: `invalid key "${clip(combined, s, eq)}"` };
     if (!validValue(combined, eq + 1, e)) return { problem: `invalid value for key "${clip(combined, s, eq)}"` };
 
-    if (members.length === TRACESTATE_MAX_MEMBERS) {
+    // The count is of list-members as sent, repeated keys included: the grammar allows 32.
+    if (++count > TRACESTATE_MAX_MEMBERS) {
       return { problem: `more than ${TRACESTATE_MAX_MEMBERS} list-members` };
     }
     const key = combined.slice(s, eq);
-    // "Only one entry per key is allowed" (w3c test suite: duplicated keys → discarded).
-    // At most 32 keys, so a linear scan beats building a Set.
-    for (let i = 0; i < keys.length; i++) {
-      if (keys[i] === key) return { problem: `duplicate key "${clip(key, 0, key.length)}"` };
+    // "Only one entry per key is allowed because the entry represents that last position in the
+    // trace." The editor's draft no longer discards the list for it (test/test.py
+    // test_tracestate_duplicated_keys: "expects the tracestate to be inherited, and the
+    // duplicated keys to be either kept as-is or one of them to be discarded"). The first entry
+    // is kept: "Modified keys MUST be moved to the beginning (left) of the list", so the
+    // left-most is the latest position. At most 32 keys, so a linear scan beats a Set.
+    if (keys.includes(key)) {
+      (repeated ??= []).push(key);
+      normalised = false;
+      continue;
     }
     members.push(combined.slice(s, e));
     keys.push(key);
   }
 
   if (members.length === 0) return EMPTY;
-  if (normalised && n <= TRACESTATE_MAX_LENGTH) return { value: combined };
-  return limitLength(members);
+  const result: TracestateResult =
+    normalised && n <= TRACESTATE_MAX_LENGTH ? { value: combined } : limitLength(members);
+  if (repeated) {
+    const note = `repeated key${repeated.length > 1 ? 's' : ''} ${keyList(repeated)}: kept the first entry`;
+    result.problem = result.problem ? `${note}; ${result.problem}` : note;
+  }
+  return result;
 }
 
 /**
@@ -112,41 +130,28 @@ function limitLength(members: string[]): TracestateResult {
 
   return {
     value: kept.length > 0 ? kept.join(',') : undefined,
-    problem: `${original} characters exceed ${TRACESTATE_MAX_LENGTH}; dropped ${dropped.join(', ')}`,
+    problem: `${original} characters exceed ${TRACESTATE_MAX_LENGTH}; dropped ${keyList(dropped)}`,
   };
 }
 
 /*
- * Level 1 key grammar (the Recommendation, and what the conformance suite tests):
- *   key              = simple-key / multi-tenant-key
- *   simple-key       = lcalpha 0*255( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
- *   multi-tenant-key = tenant-id "@" system-id
- *   tenant-id        = ( lcalpha / DIGIT ) 0*240( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
- *   system-id        = lcalpha 0*13( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
- * (The Level 2 editor's draft relaxes this to one production with "@" anywhere; Level 1 is kept
- * because it is the published Recommendation and every Level 1 key is still valid there.)
+ * Key, editor's draft (spec/20-http_request_header_format.md, "Key"):
+ *   key     = ( lcalpha / DIGIT ) 0*255 ( keychar )
+ *   keychar = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@"
+ * "A key MUST begin with a lowercase letter or a digit and contain up to 256 characters".
+ * This replaces the Recommendation's simple-key / multi-tenant-key split (one "@", a tenant of
+ * at most 241 and a system id of at most 14 characters): every Level 1 key is still valid, and
+ * `foo@`, `foo@@bar`, `1foo`, `t@vvvvvvvvvvvvvvv` now are too. A key starting with "@" is not.
  */
 function validKey(s: string, start: number, end: number): boolean {
   const length = end - start;
   if (length === 0 || length > 256) return false;
-  let at = -1;
-  for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x40) {
-      if (at !== -1) return false; // at most one "@"
-      at = i;
-    } else if (!isKeyChar(c)) {
-      return false;
-    }
-  }
   const first = s.charCodeAt(start);
-  if (at === -1) return isLcAlpha(first);
-  const tenant = at - start;
-  const system = end - at - 1;
-  return (
-    tenant >= 1 && tenant <= 241 && (isLcAlpha(first) || isDigit(first)) &&
-    system >= 1 && system <= 14 && isLcAlpha(s.charCodeAt(at + 1))
-  );
+  if (!isLcAlpha(first) && !isDigit(first)) return false;
+  for (let i = start + 1; i < end; i++) {
+    if (!isKeyChar(s.charCodeAt(i))) return false;
+  }
+  return true;
 }
 
 /*
@@ -172,13 +177,17 @@ function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
 function isKeyChar(c: number): boolean {
-  // lcalpha / DIGIT / "_" / "-" / "*" / "/"
-  return isLcAlpha(c) || isDigit(c) || c === 0x5f || c === 0x2d || c === 0x2a || c === 0x2f;
+  // lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@"
+  return isLcAlpha(c) || isDigit(c) || c === 0x5f || c === 0x2d || c === 0x2a || c === 0x2f || c === 0x40;
 }
 
-/** A short, printable excerpt for a problem message (never the whole attacker-sized input). */
+/** A short, log-safe excerpt for a problem message (never the whole attacker-sized input). */
 function clip(s: string, start: number, end: number): string {
-  const part = s.slice(start, Math.min(end, start + 40));
-  // eslint-disable-next-line no-control-regex
-  return part.replace(/[^\x20-\x7e]/g, '?') + (end - start > 40 ? '…' : '');
+  return excerpt(s, PROBLEM_EXCERPT, start, end);
+}
+
+/** At most 8 keys named (each clipped), then how many more: a problem stays a few hundred bytes. */
+function keyList(keys: readonly string[]): string {
+  const shown = keys.slice(0, 8).map((k) => clip(k, 0, k.length));
+  return keys.length > 8 ? `${shown.join(', ')} and ${keys.length - 8} more` : shown.join(', ');
 }

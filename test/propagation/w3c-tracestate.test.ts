@@ -26,6 +26,12 @@ describe('tracestate: valid lists are kept (normalised)', () => {
     ['multi-tenant key', 'tenant@vendor=x', 'tenant@vendor=x'],
     ['digit-first tenant', '1tenant@vendor=x', '1tenant@vendor=x'],
     ['key chars _-*/', 'a_-*/9=v', 'a_-*/9=v'],
+    // Editor's draft key grammar: ( lcalpha / DIGIT ) 0*255 ( keychar ), "@" a keychar.
+    ['draft: digit-first key without "@"', '1foo=1', '1foo=1'],
+    ['draft: "@" at the end', 'foo@=1,bar=2', 'foo@=1,bar=2'],
+    ['draft: "@@"', 'foo@@bar=1,bar=2', 'foo@@bar=1,bar=2'],
+    ['draft: two "@"', 'foo@bar@baz=1,bar=2', 'foo@bar@baz=1,bar=2'],
+    ['draft: system id starting with a digit', 'foo@1bar=1', 'foo@1bar=1'],
   ])('%s', (_name, header, expected) => {
     const r = state(header);
     expect(r.problems).toEqual([]);
@@ -58,9 +64,13 @@ describe('tracestate: valid lists are kept (normalised)', () => {
     expect(r.problems).toEqual([]);
   });
 
-  it('key length limits: 256 simple, 241@14 tenant', () => {
+  it('key length limit: 256 characters, wherever the "@" is (editor\'s draft)', () => {
     expect(state(['foo=1', `${'z'.repeat(256)}=1`]).value).toBe(`foo=1,${'z'.repeat(256)}=1`);
-    expect(state(['foo=1', `${'t'.repeat(241)}@${'v'.repeat(14)}=1`]).problems).toEqual([]);
+    for (const key of [`${'t'.repeat(241)}@${'v'.repeat(14)}`, `${'t'.repeat(242)}@v`, `t@${'v'.repeat(15)}`, `t@${'v'.repeat(254)}`]) {
+      const r = state(['foo=1', `${key}=1`]);
+      expect(r.problems).toEqual([]);
+      expect(r.value).toBe(`foo=1,${key}=1`);
+    }
   });
 
   it('value of 256 characters is valid', () => {
@@ -71,21 +81,13 @@ describe('tracestate: valid lists are kept (normalised)', () => {
 describe('tracestate: invalid lists are discarded entirely (traceparent kept)', () => {
   it.each([
     ['33 list-members', [members(32).join(','), 'bar33=33'], 'more than 32 list-members'],
-    ['duplicate key in one line', 'foo=1,foo=1', 'duplicate key "foo"'],
-    ['duplicate key, different values', 'foo=1,foo=2', 'duplicate key'],
-    ['duplicate key across lines', ['foo=1', 'foo=2'], 'duplicate key'],
     ['space inside key', 'foo =1', 'invalid key'],
     ['uppercase key', 'FOO=1', 'invalid key'],
     ['dot in key', 'foo.bar=1', 'invalid key'],
-    ['digit-first simple key', '1foo=1', 'invalid key'],
-    ['empty tenant', '@foo=1,bar=2', 'invalid key'],
-    ['empty system', 'foo@=1,bar=2', 'invalid key'],
-    ['two @', 'foo@bar@baz=1,bar=2', 'invalid key'],
-    ['@@', 'foo@@bar=1,bar=2', 'invalid key'],
-    ['system starts with digit', 'foo@1bar=1', 'invalid key'],
+    ['key starting with "@"', '@foo=1,bar=2', 'invalid key'],
+    ['key starting with "_"', '_foo=1', 'invalid key'],
     ['key 257 chars', ['foo=1', `${'z'.repeat(257)}=1`], 'invalid key'],
-    ['tenant 242 chars', ['foo=1', `${'t'.repeat(242)}@v=1`], 'invalid key'],
-    ['system 15 chars', ['foo=1', `t@${'v'.repeat(15)}=1`], 'invalid key'],
+    ['key 257 chars with "@"', ['foo=1', `t@${'v'.repeat(255)}=1`], 'invalid key'],
     ['"=" in value', 'foo=bar=baz', 'invalid value'],
     ['empty value', 'foo=,bar=3', 'invalid value'],
     ['value 257 chars', `k=${'v'.repeat(257)}`, 'invalid value'],
@@ -99,6 +101,49 @@ describe('tracestate: invalid lists are discarded entirely (traceparent kept)', 
     expect(r.problems).toHaveLength(1);
     expect(r.problems[0]).toMatch(/^tracestate: /);
     expect(r.problems[0]).toContain(reason);
+  });
+});
+
+describe('tracestate: a repeated key keeps the list (editor\'s draft), first entry wins', () => {
+  it.each([
+    ['same value, one line', 'foo=1,foo=1', 'foo=1', 'foo'],
+    ['different values, one line', 'foo=1,bar=2,foo=2', 'foo=1,bar=2', 'foo'],
+    ['across lines', ['foo=1', 'foo=2'], 'foo=1', 'foo'],
+    ['several keys', 'a=1,b=2,a=3,b=4,c=5', 'a=1,b=2,c=5', 'a, b'],
+  ])('%s', (_name, header, value, keys) => {
+    const r = state(header);
+    expect(r.value).toBe(value);
+    expect(r.problems).toEqual([`tracestate: repeated key${keys.includes(',') ? 's' : ''} ${keys}: kept the first entry`]);
+  });
+
+  it('repeats count against the 32 list-members the grammar allows', () => {
+    const r = state([members(32).join(','), 'bar01=again']);
+    expect(r.value).toBeUndefined();
+    expect(r.problems).toEqual(['tracestate: more than 32 list-members']);
+  });
+
+  it('a repeat and truncation are both reported', () => {
+    const big = `big=${'x'.repeat(250)}`;
+    // a=1 (3) + big (254) + c (252) + d=1 (3) + 3 commas = 515 once the repeated a=2 is gone.
+    const r = parseTracestate(`a=1,${big},a=2,c=${'y'.repeat(250)},d=1`);
+    expect(r.value).toBe(`a=1,${big},d=1`);
+    expect(r.problem).toBe('repeated key a: kept the first entry; 515 characters exceed 512; dropped c');
+  });
+});
+
+describe('tracestate: problem messages stay short and log-safe', () => {
+  it('an invalid key is quoted clipped, with controls escaped', () => {
+    const r = parseTracestate(`${'K'.repeat(5000)}=1`);
+    expect(r.problem).toBe(`invalid key "${'K'.repeat(40)}…(5000 chars)"`);
+    expect(parseTracestate('a\u0085b=1').problem).toBe('invalid key "a\\x85b"');
+  });
+
+  it('a truncation names at most 8 dropped keys, each clipped', () => {
+    const list = Array.from({ length: 12 }, (_, i) => `${String.fromCharCode(0x61 + i)}${'k'.repeat(99)}=${'v'.repeat(100)}`);
+    const r = parseTracestate(list.join(','));
+    expect(r.value!.length).toBeLessThanOrEqual(512);
+    expect(r.problem).toMatch(/dropped (l|k|j|i)k{39}…\(100 chars\)(, [a-l]k{39}…\(100 chars\)){7} and 2 more$/);
+    expect(r.problem!.length).toBeLessThan(600);
   });
 });
 
