@@ -1,4 +1,3 @@
 export { compileMatch } from './match.js';
-export { parseBaggage } from './baggage.js';
 export { compileHostGlob, compilePathGlob } from './glob.js';
 export type { MatchInput, Matcher } from './types.js';

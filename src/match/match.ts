@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { MatchConfig } from '../config/types.js';
-import { parseBaggage } from './baggage.js';
+import { parseBaggage } from '../propagation/baggage.js';
 import { compileHostGlob, compilePathGlob } from './glob.js';
 import type { MatchInput, Matcher } from './types.js';
 
@@ -13,7 +13,8 @@ type Condition = (req: MatchInput) => boolean;
  *   path    — glob, see glob.ts (`*` one segment, `**` any number incl. zero)
  *   host    — glob, `*.example.com` allowed, port ignored unless given
  *   headers — name (case-insensitive) → exact value, or "*" = present with any value
- *   baggage — W3C baggage key → exact value
+ *   baggage — W3C baggage key → exact (percent-decoded) value, read by propagation's parser:
+ *             the same bounds and duplicate rule (last wins) as everywhere else
  */
 export function compileMatch(match: MatchConfig): Matcher {
   const conditions: Condition[] = [];

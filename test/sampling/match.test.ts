@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MatchConfig } from '../../src/config/types.js';
-import { compileMatch, parseBaggage } from '../../src/match/index.js';
+import { compileMatch } from '../../src/match/index.js';
 import type { MatchInput } from '../../src/match/index.js';
 
 function req(over: Partial<MatchInput> = {}): MatchInput {
@@ -60,6 +60,8 @@ describe('compileMatch', () => {
     ['baggage map other value', { baggage: { chaos: 'checkout-slow' } }, { baggage: new Map([['chaos', 'x']]) }, false],
     ['baggage from header fallback', { baggage: { chaos: 'checkout slow' } }, { headers: { baggage: 'a=1, chaos=checkout%20slow;prop=1' } }, true],
     ['baggage absent', { baggage: { chaos: 'checkout-slow' } }, {}, false],
+    ['baggage header: a repeated key, last wins (as propagation reads it)', { baggage: { k: '2' } }, { headers: { baggage: 'k=1,k=2' } }, true],
+    ['baggage header: an invalid member is skipped', { baggage: { k: 'a b' } }, { headers: { baggage: 'k=a b' } }, false],
     // AND of all conditions
     ['all conditions hold', { method: 'POST', path: '/checkout/**', host: '*.local', headers: { 'x-a': '*' } }, { method: 'POST', path: '/checkout/pay', headers: { 'x-a': '1' } }, true],
     ['one condition fails', { method: 'POST', path: '/checkout/**', host: '*.local' }, { method: 'GET', path: '/checkout/pay' }, false],
@@ -73,16 +75,5 @@ describe('compileMatch', () => {
       '{method=POST|PUT, path=/checkout/**, header:x-a=*, baggage:chaos=slow}',
     );
     expect(compileMatch({}).toString()).toBe('{}');
-  });
-});
-
-describe('parseBaggage', () => {
-  it('reads members, decodes values, skips junk, ignores properties', () => {
-    expect([...parseBaggage('k1=v1, k2 = a%2Cb ;p=1,bad,=x, k1=dup')]).toEqual([
-      ['k1', 'v1'],
-      ['k2', 'a,b'],
-    ]);
-    expect(parseBaggage(undefined).size).toBe(0);
-    expect(parseBaggage('k=%E0%A4%A').get('k')).toBe('%E0%A4%A');
   });
 });
