@@ -13,7 +13,7 @@ import type { Runtime } from './runtime.js';
 import { Hop } from './telemetry/hop.js';
 import { nowMs } from './telemetry/span.js';
 import { newSpanId, newTraceId } from './telemetry/ids.js';
-import { extractContext, injectContext, formatTraceresponse, resolveCorrelationId, parseBaggage, TRACERESPONSE_HEADER } from './propagation/index.js';
+import { extractContext, injectContext, formatTraceresponse, resolveCorrelationId, parseBaggage, excerpt, TRACERESPONSE_HEADER } from './propagation/index.js';
 import { splitTarget } from './telemetry/redact.js';
 import type { OutgoingContext, ExtractResult } from './propagation/types.js';
 import { appendForwardedHeaders, forwardableRequestHeaders } from './proxy/headers.js';
@@ -479,7 +479,7 @@ function doctorStage(hop: Hop, stitch: StitchResult, req: IncomingMessage, rt: R
   } else if (stitch.source === 'none' && inflight.size > 0) {
     const sent = headerValue(req.headers[header]);
     const route = inflight.size === 1 ? inflight.sole()?.route ?? 'unknown route' : 'unknown route';
-    if (sent) doctor.lost(hop, route, header, `an outgoing call carries ${header}="${sent.slice(0, 64)}" that matches no request in flight: the app rewrites or mangles ${header}; forward the incoming value unchanged`);
+    if (sent) doctor.lost(hop, route, header, `an outgoing call carries ${header}="${excerpt(sent, 64)}" that matches no request in flight: the app rewrites or mangles ${header}; forward the incoming value unchanged`);
     else doctor.lost(hop, route, 'traceparent', `an outgoing call carries no trace context while requests are in flight: forward the incoming traceparent and ${header} headers (or enable egress.inferParent)`);
   }
 }

@@ -8,4 +8,5 @@ export { TRACE_HEADERS, TRACERESPONSE_HEADER, stripTraceHeaders, type HeaderBag 
 export { formatTraceresponse } from './traceparent.js';
 export { resolveCorrelationId, type CorrelationId } from './correlation.js';
 export { parseBaggage } from './baggage.js';
+export { excerpt } from './excerpt.js';
 export type { ExtractResult, OutgoingContext, SamplingOnly, TraceContext } from './types.js';

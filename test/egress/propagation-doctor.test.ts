@@ -14,12 +14,12 @@ describe('propagation doctor: says once per route when the app drops or mangles 
     tc = app = backend = undefined;
   });
 
-  async function setup(outgoingHeaders: (incoming: Record<string, unknown>) => string[] | 'mangle') {
+  async function setup(outgoingHeaders: (incoming: Record<string, unknown>) => string[] | 'mangle', mangled = () => `app-${Math.random()}`) {
     backend = await startUpstream((_req, res) => res.end('ok'));
     let egress = '';
     app = await startUpstream(async (req, res) => {
       const mode = outgoingHeaders(req.headers);
-      const headers = mode === 'mangle' ? { ...req.headers, 'x-request-id': `app-${Math.random()}` } : req.headers;
+      const headers = mode === 'mangle' ? { ...req.headers, 'x-request-id': mangled() } : req.headers;
       await callOut(`${backend!.url}/downstream`, headers, { proxy: egress, forward: mode === 'mangle' ? ['x-request-id'] : mode });
       res.end('done');
     });
@@ -54,6 +54,24 @@ describe('propagation doctor: says once per route when the app drops or mangles 
     await res.body.text();
     await eventually(() => warnings().length >= 1, 2000, 'doctor warning');
     expect(String(warnings()[0].msg)).toMatch(/x-request-id="app-0\.\d+" that matches no request in flight/);
+  });
+
+  it('the mangled value is quoted bounded and escaped: a header cannot fake or colour a log line', async () => {
+    // TAB and obs-text are all node lets through in a field value; NEL (0x85) breaks lines for Unicode-aware readers.
+    await setup(() => 'mangle', () => `a\t\u0085${'x'.repeat(300)}`);
+    const res = await request(`${tc!.url}/pay`);
+    await res.body.text();
+    await eventually(() => warnings().length >= 1, 2000, 'doctor warning');
+    const quoted = `a\\x09\\x85${'x'.repeat(61)}…(303 chars)`;
+    expect(String(warnings()[0].msg)).toContain(`x-request-id="${quoted}" that matches no request in flight`);
+    // The CLIENT span (a new root: the mangled id stitches to nothing) carries the same hint.
+    const client = await eventually(
+      () => tc!.tracecar.store.list().flatMap((t) => tc!.tracecar.store.get(t.traceId) ?? []).find((s) => s.kind === 'client'),
+      2000,
+      'client span',
+    );
+    const event = client.events.find((e) => e.name === 'tracecar.propagation.lost')!;
+    expect(String(event.attributes!['tracecar.propagation.hint'])).toContain(`"${quoted}"`);
   });
 
   it('app forwarding traceparent is healthy: no hint', async () => {
