@@ -31,8 +31,15 @@ export function extractContext(headers: HeaderBag, formats: readonly Propagation
     if (w3c) result.context = w3c;
   }
   if (result.context === undefined && b3?.context) result.context = b3.context;
-  // A decision without ids only matters when no format supplied a context.
-  if (result.context === undefined && b3?.samplingOnly) result.samplingOnly = b3.samplingOnly;
+  const alone = b3?.samplingOnly;
+  if (alone) {
+    // A B3 decision without ids (`b3: 0`, `b3: d`, `X-B3-Flags: 1`, `X-B3-Sampled: 0`) is kept:
+    // with no context it is the whole of what the caller sent; next to another format's context
+    // only the debug flag is taken ("an emphasized accept decision": it forces, like the force
+    // header), while a plain 0/1 defers to the context's own sampled flag, which ranks first.
+    if (result.context === undefined) result.samplingOnly = alone;
+    else if (alone.debug) result.context.debug = true;
+  }
   return result;
 }
 
