@@ -451,6 +451,9 @@ export function stitchStage(hop: Hop, req: IncomingMessage, rt: Runtime, infligh
   } else {
     hop.startTrace(newTraceId());
   }
+  // A B3 debug flag that came alone (`b3: d`, `X-B3-Flags: 1`) goes on with the call, stitched or
+  // not; a sampled state alone is the sampler's parent decision when nothing was stitched.
+  if (x.samplingOnly?.debug) hop.debug = true;
   return { source, entry, ambiguous, incomingB3: x.incomingB3, parent: x.samplingOnly };
 }
 
