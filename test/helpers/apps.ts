@@ -9,6 +9,10 @@ export interface CallOptions {
   proxy?: string;
   /** Headers copied from the incoming request (names lowercase); nothing else is forwarded. */
   forward?: readonly string[];
+  /** @default 'GET' */
+  method?: string;
+  /** A JSON request body (sent with content-type application/json). */
+  json?: unknown;
 }
 
 /** The app's own outgoing call: `url` through `proxy` if given, with only the chosen headers copied. */
@@ -20,9 +24,14 @@ export function callOut(url: string, incoming: IncomingHttpHeaders, options: Cal
     if (typeof v === 'string') headers[name] = v;
   }
   const via = options.proxy ? new URL(options.proxy) : target;
+  const body = options.json === undefined ? undefined : JSON.stringify(options.json);
+  if (body !== undefined) {
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = String(Buffer.byteLength(body));
+  }
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: via.hostname, port: via.port, method: 'GET', path: options.proxy ? target.href : target.pathname + target.search, headers, agent: false },
+      { host: via.hostname, port: via.port, method: options.method ?? 'GET', path: options.proxy ? target.href : target.pathname + target.search, headers, agent: false },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -31,6 +40,6 @@ export function callOut(url: string, incoming: IncomingHttpHeaders, options: Cal
       },
     );
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
