@@ -1,6 +1,11 @@
-/** GET /api/traces/:id: every stored span of one trace, ordered by start time. */
+/**
+ * GET /api/traces/:id: the trace's summary and every stored span of it, ordered by start time, each
+ * with the server's verdict on it (error, HTTP status) so the viewer never re-derives them.
+ */
 import { HttpError, sendJson, type Handler } from '../http.js';
-import type { TraceStore } from '../../telemetry/store.js';
+import { httpStatusOf, isErrorSpan, type TraceStore } from '../../telemetry/store.js';
+import type { SpanRecord } from '../../telemetry/span.js';
+import type { SpanView, TraceResponse } from '../api-types.js';
 
 const TRACE_ID = /^[0-9a-f]{32}$/i;
 
@@ -8,8 +13,19 @@ export function traceHandler(store: TraceStore): Handler {
   return ({ res, params }) => {
     const id = params.id ?? '';
     if (!TRACE_ID.test(id)) throw new HttpError(400, 'trace id must be 32 hex characters');
-    const spans = store.get(id.toLowerCase());
-    if (!spans) throw new HttpError(404, `trace ${id.toLowerCase()} is not in the store (never seen, or evicted)`);
-    sendJson(res, 200, { traceId: id.toLowerCase(), spans });
+    const traceId = id.toLowerCase();
+    const spans = store.get(traceId);
+    // A whole id is a prefix of itself only: the list holds just this trace's summary.
+    const summary = store.list({ traceId, limit: 1 })[0];
+    if (!spans || !summary) throw new HttpError(404, `trace ${traceId} is not in the store (never seen, or evicted)`);
+    const body: TraceResponse = { traceId, summary, spans: spans.map(spanView) };
+    sendJson(res, 200, body);
   };
+}
+
+function spanView(span: SpanRecord): SpanView {
+  const view: SpanView = { ...span, error: isErrorSpan(span) };
+  const statusCode = httpStatusOf(span);
+  if (statusCode !== undefined) view.statusCode = statusCode;
+  return view;
 }

@@ -6,6 +6,7 @@
  */
 import { HttpError, sendJson, type Handler } from '../http.js';
 import type { TraceFilter, TraceStore } from '../../telemetry/store.js';
+import type { TracesResponse } from '../api-types.js';
 
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -71,6 +72,7 @@ export function parseTraceFilter(params: URLSearchParams, now = Date.now()): Tra
 export function tracesHandler(store: TraceStore): Handler {
   return ({ res, url }) => {
     const filter = parseTraceFilter(url.searchParams);
-    sendJson(res, 200, { traces: store.list(filter), services: store.services(), stats: store.stats(), now: Date.now() });
+    const body: TracesResponse = { traces: store.list(filter), services: store.services(), stats: store.stats(), now: Date.now() };
+    sendJson(res, 200, body);
   };
 }
