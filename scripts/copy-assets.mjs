@@ -1,5 +1,7 @@
-// Copies non-TypeScript runtime assets (viewer files, proto descriptors) from src/ into dist/.
-import { cpSync, existsSync, readdirSync, statSync } from 'node:fs';
+// Copies non-TypeScript runtime assets (the viewer's page and ES modules, proto descriptors) from
+// src/ into dist/. The viewer ships as written (no bundling), so dist/admin/viewer/ is first emptied:
+// it then holds exactly the files of src/admin/viewer/, never a module left over from an older build.
+import { cpSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, extname } from 'node:path';
 
 const ASSET_EXTENSIONS = new Set(['.html', '.css', '.js', '.json', '.svg', '.proto']);
@@ -14,4 +16,5 @@ function copyAssets(fromDir, toDir) {
   }
 }
 
+rmSync(join('dist', 'admin', 'viewer'), { recursive: true, force: true });
 copyAssets('src', 'dist');

@@ -1,12 +1,15 @@
 import { createServer, request, type Server } from 'node:http';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TracecarError } from '../../src/errors.js';
 import { createAdminServer, traceLink } from '../../src/admin/server.js';
 import { createMetrics } from '../../src/admin/metrics.js';
-import { createTraceStore } from '../../src/telemetry/store.js';
+import { createTraceStore, httpStatusOf, isErrorSpan } from '../../src/telemetry/store.js';
+import type { TraceResponse } from '../../src/admin/api-types.js';
+import { VIEWER_FILES } from '../../src/admin/handlers/viewer.js';
 import { parseExposition } from '../helpers/admin-prom.js';
 import { startTestAdmin, type TestAdmin } from '../helpers/admin-server.js';
 import { proxySpan, topologyTrace } from '../helpers/admin-fixtures.js';
@@ -130,10 +133,18 @@ describe('admin server', () => {
     for (const s of spans) admin.store.add(s);
     const res = await fetch(`${admin.url}api/traces/${spans[0].traceId.toUpperCase()}`);
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = (await res.json()) as TraceResponse;
     expect(body.traceId).toBe(spans[0].traceId);
     expect(body.spans).toHaveLength(6);
-    expect(body.spans[0]).toEqual(spans[0]);
+    // Each span as stored, plus the server's verdict: the viewer reads these, it does not re-derive them.
+    expect(body.spans[0]).toEqual({ ...spans[0], error: true, statusCode: 502 });
+    expect(body.spans.map((s) => [s.service, s.kind, s.statusCode, s.error])).toEqual(
+      body.spans.map((s) => [s.service, s.kind, httpStatusOf(s), isErrorSpan(s)]),
+    );
+    expect(body.spans.filter((s) => !s.error).map((s) => s.name)).toEqual(['GET /inventory/:id']);
+    // The same summary the list shows for it.
+    expect(body.summary).toEqual((await (await fetch(`${admin.url}api/traces?traceId=${spans[0].traceId}`)).json()).traces[0]);
+    expect(body.summary).toMatchObject({ rootName: 'POST /checkout', rootStatusCode: 502, error: true, errorCount: 5, spanCount: 6 });
     const payments = body.spans.find((s: { service: string }) => s.service === 'payments');
     expect(payments.events.map((e: { name: string }) => e.name)).toEqual(['tracecar.chaos.delay', 'tracecar.chaos.abort']);
 
@@ -180,17 +191,22 @@ describe('admin server', () => {
     expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(page.headers.get('content-security-policy')).toContain("connect-src 'self'");
     const html = await page.text();
-    expect(html).toContain('<script src="app.js" defer></script>');
+    expect(html).toContain('<script type="module" src="app.js"></script>');
     // No external fetches: every src/href is relative or a fragment.
     for (const m of html.matchAll(/(?:src|href)="([^"]*)"/g)) expect(m[1]).not.toMatch(/^(https?:)?\/\//);
-    for (const asset of ['app.js', 'style.css', 'favicon.svg']) {
+    const types: Record<string, RegExp> = { js: /^text\/javascript/, css: /^text\/css/, svg: /^image\/svg\+xml/, html: /^text\/html/ };
+    for (const asset of VIEWER_FILES) {
       const res = await fetch(admin.url + asset);
       expect(res.status, asset).toBe(200);
+      // Module scripts only run when served as JavaScript.
+      expect(res.headers.get('content-type'), asset).toMatch(types[asset.split('.').pop()!]);
+      expect(res.headers.get('x-content-type-options'), asset).toBe('nosniff');
       const text = await res.text();
       expect(text).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
     }
-    expect((await fetch(admin.url + 'app.js')).headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self';");
     expect((await fetch(admin.url + 'nope.js')).status).toBe(404);
+    expect((await fetch(admin.url + '..%2Fhandlers%2Fviewer.js')).status).toBe(404);
     await admin.close();
 
     admin = await startTestAdmin({ viewer: false });
@@ -198,6 +214,19 @@ describe('admin server', () => {
     expect(index.status).toBe(200);
     expect(await index.text()).toMatch(/viewer is off/);
     expect((await fetch(admin.url + 'app.js')).status).toBe(404);
+  });
+
+  it('serves exactly the viewer files: every file of src/admin/viewer, every module import, nothing else', () => {
+    const dir = new URL('../../src/admin/viewer/', import.meta.url);
+    expect([...VIEWER_FILES].sort()).toEqual(readdirSync(dir).sort());
+    for (const file of VIEWER_FILES.filter((f) => f.endsWith('.js'))) {
+      const source = readFileSync(new URL(file, dir), 'utf8');
+      expect(source.startsWith('// @ts-check\n'), `${file} is type-checked`).toBe(true);
+      for (const m of source.matchAll(/^import\s[^'"]*['"]([^'"]+)['"]/gm)) {
+        expect(m[1], `${file} imports ${m[1]}`).toMatch(/^\.\/[\w-]+\.js$/);
+        expect(VIEWER_FILES, `${file} imports ${m[1]}`).toContain(m[1].slice(2));
+      }
+    }
   });
 
   it('answers 404 for unknown paths and 405 with Allow for wrong methods', async () => {

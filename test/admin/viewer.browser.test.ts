@@ -174,8 +174,8 @@ describe.skipIf(!hasChromium)('viewer (chromium)', () => {
 
   it('pauses and resumes live updates', async () => {
     await page.goto(admin.url + '#/traces');
-    await page.locator('#trace-rows tr').first().waitFor();
-    const before = await page.locator('#trace-rows tr').count();
+    const before = admin.store.stats().traces;
+    await expect.poll(() => page.locator('#trace-rows tr').count()).toBe(before);
     await page.locator('#live-toggle').click();
     expect(await page.locator('#live-toggle').textContent()).toBe('Resume');
     for (const s of topologyTrace()) admin.store.add(s);
@@ -212,5 +212,149 @@ describe.skipIf(!hasChromium)('viewer (chromium)', () => {
     expect(external).toEqual([]);
     // 404s of deep links to traces not stored yet are expected answers, not page errors.
     expect(pageErrors.filter((e) => !/404 \(Not Found\)/.test(e))).toEqual([]);
+  });
+});
+
+/**
+ * The trace list across refreshes, on the page's own clock (playwright's fake timers): each
+ * `tick()` is one 2 s refresh, so nothing here waits on wall time. The store holds 10 traces.
+ */
+describe.skipIf(!hasChromium)('trace list refreshes in place (chromium, fake clock)', () => {
+  const MAX_TRACES = 10;
+  let browser: Browser;
+  let page: Page;
+  let admin: TestAdmin;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    admin = await startTestAdmin({ serviceName: 'frontend', maxTraces: MAX_TRACES });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.clock.install();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await admin?.close();
+  });
+
+  const row = (traceId: string) => page.locator(`#trace-rows tr[data-trace-id="${traceId}"]`);
+  /** One refresh period on the page's clock. */
+  const tick = () => page.clock.runFor(2000);
+  /** What the list module remembers per trace (it has no other per-trace state). */
+  const trackedTraces = () => page.evaluate("import(new URL('trace-list.js', location.href).href).then((m) => m.trackedTraceCount())");
+
+  it('keeps keyboard focus, the selected row and a text selection while new traffic arrives', async () => {
+    const now = Date.now();
+    const traces = [0, 1, 2].map((i) => proxySpan({ start: now - 60_000 + i * 1000, correlationId: `req-focus-${i}` }));
+    for (const s of traces) admin.store.add(s);
+    await page.goto(admin.url);
+    await expect.poll(() => page.locator('#trace-rows tr').count()).toBe(3);
+
+    // Keyboard only: focus the top row, arrow down to the next one (newest first: traces[1]).
+    await page.locator('#trace-rows tr').first().focus();
+    await page.keyboard.press('ArrowDown');
+    const target = row(traces[1].traceId);
+    expect(await target.evaluate((tr) => document.activeElement === tr)).toBe(true);
+    expect(await target.getAttribute('aria-selected')).toBe('true');
+    // And the reader selects its correlation id, as if to copy it by hand.
+    const id = target.locator('td.c-corr .id');
+    await id.evaluate((el) => window.getSelection()!.selectAllChildren(el));
+    const [rowHandle, idHandle] = [await target.elementHandle(), await id.elementHandle()];
+
+    // New traces arrive (inserted above), and the focused trace itself grows a span in another service.
+    const fresh = [proxySpan({ start: now - 1000, correlationId: 'req-new-1' }), proxySpan({ start: now - 500, correlationId: 'req-new-2' })];
+    for (const s of fresh) admin.store.add(s);
+    await tick();
+    await row(fresh[1].traceId).waitFor();
+    // Rows inserted by this refresh are marked new; the rows that were there are not.
+    expect(await page.locator('#trace-rows tr.is-new').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-trace-id')))).toEqual([fresh[1].traceId, fresh[0].traceId]);
+    admin.store.add(proxySpan({ parent: traces[1], service: 'payments', start: traces[1].startTime + 2, correlationId: 'req-focus-1' }));
+    await tick();
+    await expect.poll(() => target.locator('td.c-services').textContent()).toBe('orderspayments');
+    expect(await target.locator('td.c-num').textContent()).toBe('2');
+    expect(await page.locator('#trace-rows tr').count()).toBe(5);
+
+    const after = await page.evaluate(
+      ([tr, span]) => {
+        const sel = window.getSelection()!;
+        return {
+          sameRowFocused: document.activeElement === tr && tr.isConnected,
+          selectedRows: [...document.querySelectorAll('#trace-rows tr[aria-selected="true"]')].map((r) => r === tr),
+          selectedText: sel.toString(),
+          selectionInSameNode: sel.anchorNode !== null && span.contains(sel.anchorNode) && span.isConnected,
+        };
+      },
+      [rowHandle!, idHandle!] as const,
+    );
+    expect(after).toEqual({ sameRowFocused: true, selectedRows: [true], selectedText: 'req-focus-1', selectionInSameNode: true });
+    expect(await page.locator('#trace-rows tr.is-new').count()).toBe(0);
+    await page.screenshot({ path: `${ARTIFACTS}/viewer-focus-kept.png` });
+
+    // The keyboard still walks the list from there, and Enter opens the trace; Escape comes back to it.
+    await page.keyboard.press('ArrowDown');
+    expect(await row(traces[0].traceId).evaluate((tr) => document.activeElement === tr)).toBe(true);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`**/#/trace/${traces[0].traceId}`);
+    await page.locator('.wf-row').first().waitFor();
+    await page.keyboard.press('Escape');
+    await page.waitForURL(/#\/traces$/);
+    await expect.poll(() => row(traces[0].traceId).evaluate((tr) => document.activeElement === tr)).toBe(true);
+    expect(await row(traces[0].traceId).getAttribute('aria-selected')).toBe('true');
+  });
+
+  it(`remembers no more traces than the store holds (${MAX_TRACES}), however many ids pass through the page`, async () => {
+    await page.goto(admin.url + '#/traces');
+    await page.locator('#trace-rows tr').first().waitFor();
+    const counts: number[] = [];
+    for (let round = 0; round < 12; round++) {
+      const batch = Array.from({ length: MAX_TRACES }, (_, i) => proxySpan({ start: Date.now() - 1000 + i, correlationId: `req-${round}-${i}` }));
+      for (const s of batch) admin.store.add(s);
+      await tick();
+      await row(batch[MAX_TRACES - 1].traceId).waitFor();
+      await expect.poll(() => page.locator('#trace-rows tr').count()).toBe(MAX_TRACES);
+      counts.push(Number(await trackedTraces()));
+    }
+    // 120 trace ids went through the page; the store kept the last 10, and so does the page.
+    expect(admin.store.stats().evictedTraces).toBeGreaterThanOrEqual(115);
+    expect(Math.max(...counts)).toBeLessThanOrEqual(MAX_TRACES);
+    expect(counts.at(-1)).toBe(MAX_TRACES);
+  });
+
+  it("marks errors by the server's verdict (SpanView.error), never by the status code alone", async () => {
+    const root = proxySpan({ service: 'frontend', route: '/basket', start: Date.now() - 2000, durationMs: 40 });
+    // A CLIENT span an app sent over OTLP with a 503 and its status left unset: the store's rule
+    // (status ERROR, or a SERVER span answering 5xx) does not count it, so neither does the page.
+    const stock = proxySpan({ parent: root, service: 'frontend', kind: 'client', route: '/stock', status: 503, start: root.startTime + 2, durationMs: 20 });
+    stock.status = { code: 'unset' };
+    delete stock.attributes['error.type'];
+    // An INTERNAL span with an ERROR status and no HTTP status at all: an error.
+    const render = proxySpan({ parent: root, service: 'frontend', kind: 'internal', route: '/render', status: 0, errorType: 'TemplateError', start: root.startTime + 25, durationMs: 5 });
+    for (const s of [root, stock, render]) admin.store.add(s);
+
+    await page.goto(`${admin.url}#/trace/${root.traceId}`);
+    await page.locator('.wf-row').first().waitFor();
+    const flags = await page.locator('.wf-row').evaluateAll((rows) => rows.map((r) => [r.querySelector('.wf-name')!.textContent, r.classList.contains('is-error')]));
+    expect(flags).toEqual([['GET /basket', false], ['GET /stock', false], ['GET /render', true]]);
+    expect(await page.locator('.trace-head .meta').textContent()).toMatch(/\D1 error(?!s)/);
+
+    const panel = page.locator('#span-panel');
+    await page.locator('.wf-row').nth(1).click();
+    await expect.poll(() => panel.locator('h3').textContent()).toBe('GET /stock');
+    expect(await panel.locator('.badge').textContent()).toBe('503');
+    expect(await panel.locator('.badge').getAttribute('class')).toBe('badge warn');
+    expect(await panel.locator('dd.err, .error-box').count()).toBe(0);
+
+    await page.locator('.wf-row').nth(2).click();
+    await expect.poll(() => panel.locator('h3').textContent()).toBe('GET /render');
+    expect(await panel.locator('.badge').getAttribute('class')).toBe('badge err');
+    expect(await panel.locator('.badge').textContent()).toBe('ERROR');
+    expect(await panel.locator('.error-box').textContent()).toBe('Error: TemplateError');
+    await page.screenshot({ path: `${ARTIFACTS}/viewer-error-rule.png` });
+  });
+
+  it('raised no page errors', () => {
+    expect(pageErrors).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanEnv } from '../helpers/cli.js';
+import { VIEWER_FILES } from '../../src/admin/handlers/viewer.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -13,9 +14,12 @@ describe('npm pack produces a tarball that npx can run', () => {
     const work = mkdtempSync(join(tmpdir(), 'tracecar-pack-'));
     try {
       // --ignore-scripts: `npm test` has just built dist/; prepack would build it again.
-      execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', work], { cwd: root, env: cleanEnv(), stdio: 'pipe' });
+      const packed = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: root, env: cleanEnv(), encoding: 'utf8' });
       const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
       expect(tarball).toBeDefined();
+      // The viewer is served from dist/admin/viewer/: every one of its files ships (no build step makes them).
+      const files = (JSON.parse(packed) as Array<{ files: Array<{ path: string }> }>)[0].files.map((f) => f.path);
+      for (const file of VIEWER_FILES) expect(files, file).toContain(`dist/admin/viewer/${file}`);
       const empty = mkdtempSync(join(tmpdir(), 'tracecar-npx-'));
       try {
         const out = execFileSync('npx', ['--yes', '--package', join(work, tarball!), 'tracecar', '--help'], {

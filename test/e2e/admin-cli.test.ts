@@ -44,8 +44,8 @@ describe('tracecar CLI admin listener', () => {
     expect(page.headers['content-security-policy']).toContain("default-src 'none'");
     expect(page.text).toMatch(/^<!doctype html>/i);
     expect(page.text).toContain('<title>tracecar</title>');
-    expect(page.text).toContain('<script src="app.js" defer></script>');
-    for (const [asset, type] of [['app.js', 'text/javascript'], ['style.css', 'text/css'], ['favicon.svg', 'image/svg+xml']]) {
+    expect(page.text).toContain('<script type="module" src="app.js"></script>');
+    for (const [asset, type] of [['app.js', 'text/javascript'], ['trace-list.js', 'text/javascript'], ['style.css', 'text/css'], ['favicon.svg', 'image/svg+xml']]) {
       const r = await get(new URL(asset, viewer).href);
       expect(r.status, asset).toBe(200);
       expect(String(r.headers['content-type']), asset).toContain(type);

@@ -1,21 +1,45 @@
 /**
- * GET / and the viewer's assets (index.html, app.js, style.css, favicon.svg), served from
- * admin/viewer/ next to this module (copied to dist/ by scripts/copy-assets.mjs). The page fetches
- * nothing but this listener's own /api, which the Content-Security-Policy enforces.
+ * GET / and the viewer's files, served from admin/viewer/ next to this module (copied to dist/ by
+ * scripts/copy-assets.mjs). The page is native ES modules with no build step; only the files
+ * listed here are served (test/admin/server.test.ts checks the list against the directory and
+ * against every module's imports). The page fetches nothing but this listener's own /api, which
+ * the Content-Security-Policy enforces.
  */
 import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
 import { HttpError, type Handler } from '../http.js';
 
-const ASSETS: Record<string, { file: string; type: string }> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
-  '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
-  '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
-  '/favicon.ico': { file: 'favicon.svg', type: 'image/svg+xml' },
+/** Every file of src/admin/viewer/. */
+export const VIEWER_FILES = [
+  'index.html',
+  'style.css',
+  'favicon.svg',
+  // ES modules: app.js is the entry; the others are its imports.
+  'app.js',
+  'api.js',
+  'dom.js',
+  'format.js',
+  'widgets.js',
+  'trace-list.js',
+  'trace-view.js',
+  'summary.js',
+] as const;
+
+/** Module scripts are refused unless served with a JavaScript MIME type. */
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
 };
 
-export const VIEWER_PATHS = Object.keys(ASSETS);
+const ASSETS = new Map<string, { file: string; type: string }>([
+  ['/', { file: 'index.html', type: CONTENT_TYPES['.html'] }],
+  ['/favicon.ico', { file: 'favicon.svg', type: CONTENT_TYPES['.svg'] }],
+  ...VIEWER_FILES.map((file) => [`/${file}`, { file, type: CONTENT_TYPES[extname(file)] }] as const),
+]);
+
+export const VIEWER_PATHS = [...ASSETS.keys()];
 
 const SECURITY_HEADERS = {
   'content-security-policy':
@@ -28,7 +52,7 @@ const SECURITY_HEADERS = {
 export function viewerHandler(dir: URL = new URL('../viewer/', import.meta.url)): Handler {
   const cache = new Map<string, Buffer>();
   return async ({ res, url }) => {
-    const asset = ASSETS[url.pathname];
+    const asset = ASSETS.get(url.pathname);
     if (!asset) throw new HttpError(404, 'not found');
     let body = cache.get(asset.file);
     if (!body) {
