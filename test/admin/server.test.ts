@@ -145,8 +145,8 @@ describe('admin server', () => {
     // The same summary the list shows for it.
     expect(body.summary).toEqual((await (await fetch(`${admin.url}api/traces?traceId=${spans[0].traceId}`)).json()).traces[0]);
     expect(body.summary).toMatchObject({ rootName: 'POST /checkout', rootStatusCode: 502, error: true, errorCount: 5, spanCount: 6 });
-    const payments = body.spans.find((s: { service: string }) => s.service === 'payments');
-    expect(payments.events.map((e: { name: string }) => e.name)).toEqual(['tracecar.chaos.delay', 'tracecar.chaos.abort']);
+    const payments = body.spans.find((s) => s.service === 'payments');
+    expect(payments?.events.map((e) => e.name)).toEqual(['tracecar.chaos.delay', 'tracecar.chaos.abort']);
 
     const missing = await fetch(`${admin.url}api/traces/${'ab'.repeat(16)}`);
     expect(missing.status).toBe(404);

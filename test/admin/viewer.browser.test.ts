@@ -281,7 +281,7 @@ describe.skipIf(!hasChromium)('trace list refreshes in place (chromium, fake clo
         const sel = window.getSelection()!;
         return {
           sameRowFocused: document.activeElement === tr && tr.isConnected,
-          selectedRows: [...document.querySelectorAll('#trace-rows tr[aria-selected="true"]')].map((r) => r === tr),
+          selectedRows: Array.from(document.querySelectorAll('#trace-rows tr[aria-selected="true"]'), (r) => r === tr),
           selectedText: sel.toString(),
           selectionInSameNode: sel.anchorNode !== null && span.contains(sel.anchorNode) && span.isConnected,
         };
@@ -352,6 +352,15 @@ describe.skipIf(!hasChromium)('trace list refreshes in place (chromium, fake clo
     expect(await panel.locator('.badge').textContent()).toBe('ERROR');
     expect(await panel.locator('.error-box').textContent()).toBe('Error: TemplateError');
     await page.screenshot({ path: `${ARTIFACTS}/viewer-error-rule.png` });
+
+    // Opened fresh from a deep link, Escape leads to the list with the keyboard on that trace's row.
+    await page.reload();
+    await page.locator('.wf-row').first().waitFor();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => row(root.traceId).evaluate((tr) => document.activeElement === tr)).toBe(true);
+    expect(await row(root.traceId).getAttribute('aria-selected')).toBe('true');
+    expect(await row(root.traceId).getAttribute('tabindex')).toBe('0');
+    expect(await page.locator('#trace-rows tr[tabindex="0"]').count()).toBe(1);
   });
 
   it('raised no page errors', () => {

@@ -76,8 +76,12 @@ export function filterParams() {
   return params;
 }
 
-/** @param {URLSearchParams} params */
+/**
+ * Set the form from the URL (#/traces?…); other filters mean another list, whose rows are not news.
+ * @param {URLSearchParams} params
+ */
 export function filtersFromParams(params) {
+  const before = filterParams().toString();
   for (const key of FILTER_KEYS) {
     const input = field(key);
     if (!input) continue;
@@ -88,6 +92,7 @@ export function filtersFromParams(params) {
       input.value = v;
     } else input.value = v;
   }
+  if (filterParams().toString() !== before) markNew = false;
 }
 
 // ---------- the table ----------
@@ -290,7 +295,9 @@ function renderRows(traces) {
   if (focusSelectedOnRender) {
     focusSelectedOnRender = false;
     const row = selectedTraceId ? rows.get(selectedTraceId) : undefined;
-    if (row && (document.activeElement === null || document.activeElement === document.body)) row.tr.focus();
+    // Unless the reader has moved on to something else meanwhile (a filter, say).
+    const active = document.activeElement;
+    if (row && (!active || active === document.body || active.closest('[hidden]'))) row.tr.focus();
   }
 }
 
