@@ -1,7 +1,8 @@
-// A live OTLP/gRPC trace receiver for bench/export-cost.mjs, run as a child process so its
-// decoding CPU is not charged to the process being measured. Decodes every request with the
-// official generated protobuf code and counts spans. Protocol (IPC): sends {port} once bound;
-// answers {type:'count'} with {spans, requests}.
+// A live OTLP/gRPC trace receiver (the sink) for bench/run.mjs and bench/export-cost.mjs, run as a
+// child process so its decoding CPU is not charged to the process being measured. Decodes every
+// request with the official generated protobuf code and counts spans, in total and per resource
+// service.name (each bench row exports under its own name). Protocol (IPC): sends {port} once
+// bound; answers {type:'count'} with {spans, requests, byService: {name: spans}}.
 import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
 
@@ -11,6 +12,12 @@ const { ExportTraceServiceRequest, ExportTraceServiceResponse } = root.opentelem
 
 let spans = 0;
 let requests = 0;
+let byService = {};
+
+function serviceName(resource) {
+  for (const kv of resource?.attributes ?? []) if (kv.key === 'service.name') return kv.value?.stringValue ?? '';
+  return '';
+}
 
 const server = new grpc.Server();
 server.addService(
@@ -28,7 +35,13 @@ server.addService(
   {
     Export: (call, callback) => {
       requests++;
-      for (const rs of call.request.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) spans += ss.spans?.length ?? 0;
+      for (const rs of call.request.resourceSpans ?? []) {
+        let n = 0;
+        for (const ss of rs.scopeSpans ?? []) n += ss.spans?.length ?? 0;
+        const name = serviceName(rs.resource);
+        byService[name] = (byService[name] ?? 0) + n;
+        spans += n;
+      }
       callback(null, {});
     },
   },
@@ -40,10 +53,11 @@ server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p
 });
 
 process.on('message', (msg) => {
-  if (msg?.type === 'count') process.send?.({ spans, requests });
+  if (msg?.type === 'count') process.send?.({ spans, requests, byService });
   if (msg?.type === 'reset') {
     spans = 0;
     requests = 0;
+    byService = {};
     process.send?.({ reset: true });
   }
 });

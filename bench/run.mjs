@@ -1,130 +1,325 @@
 #!/usr/bin/env node
-// Load harness: tracecar against a bare undici proxy measured in the same run, reported as
-// ratios (never absolute pass/fail). Each target gets the same autocannon load on 127.0.0.1 for
-// a fixed time; CPU per request is read from /proc for the proxy process alone.
-//   BENCH_SECONDS (default 8)  BENCH_CONNECTIONS (default 16)
-// Writes bench/RESULTS.md.
-import { spawn, fork } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+// Load harness for issue 9: every row of the table (bench/lib/rows.mjs) in front of the same
+// upstream, in one interleaved run, reported as ratios to a bare undici proxy measured in the same
+// rounds. Writes bench/RESULTS.md when every row ran.
+//
+//   npm run bench                          the full table (≈ 10 min with the defaults)
+//   npm run bench -- --rss-steady          also the steady-rate RSS run (1,000 req/s for 2 min)
+//   npm run bench -- --profile otlp        --cpu-prof profiles of one row, in bench/profiles/
+//   npm run bench -- --json out.json       also the raw samples and summary as JSON
+//   npm run bench -- --out FILE | --out -  where RESULTS.md goes (- = nowhere)
+//
+// Environment knobs (defaults in brackets):
+//   BENCH_SECONDS [10]       load per row per round
+//   BENCH_ROUNDS [5]         rounds; each round loads every row once, starting row rotating
+//   BENCH_CONNECTIONS [32]   client connections (wrk -c / autocannon connections)
+//   BENCH_THREADS [1]        wrk threads
+//   BENCH_ROWS [all]         comma-separated row ids, e.g. otlp,sdk-1 (the bare baseline is always run):
+//                            bare quiet access-log store otlp otlp-1pct shipped sdk-1 sdk-2
+//   BENCH_LOAD [wrk if installed, else autocannon]   wrk | autocannon
+//   BENCH_REQUESTS           exact requests per measurement instead of BENCH_SECONDS (autocannon)
+//   BENCH_WARMUP [2]         seconds of load per row before the first round (0 = none)
+//   BENCH_PIN [1 if taskset and ≥ 2 CPUs]   pin the proxy under load to BENCH_PROXY_CPU and
+//                            everything else (harness, load, upstream, sink) to BENCH_LOAD_CPU
+//   BENCH_PROXY_CPU [last CPU]  BENCH_LOAD_CPU [0]
+//   BENCH_FLUSH_WAIT [15]    seconds to wait, after the load stops, for a row's spans to reach the sink
+//   BENCH_STARTUP_RUNS [10]  launches for the start-up medians (0 = skip)
+//   BENCH_STEADY_RATE [1000]  BENCH_STEADY_SECONDS [120]  BENCH_STEADY_ROW [shipped]  (--rss-steady)
+//
+// Per measurement: CPU of the whole row process (utime+stime of all threads) from the start of the
+// load until its spans reached the sink, divided by the requests the upstream served; req/s and
+// latency from the load generator; spans counted per row by an OTLP/gRPC sink (bench/export-receiver.mjs)
+// and compared with what the row owes (requests the upstream saw with a sampled traceparent).
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { availableParallelism, cpus, loadavg, release, totalmem, type } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
+import { parseArgs } from 'node:util';
+import { runAutocannon, runWrk, wrkAvailable } from './lib/load.mjs';
+import { canPin, cpuSeconds, forkHelper, memoryMiB, pinSelf, spawnRow, stop } from './lib/procs.mjs';
+import { formatProfile, summariseProfile } from './lib/profile.mjs';
+import { markdown, median, summarise, table, targets, targetsTable } from './lib/report.mjs';
+import { ROWS, rowEnv, selectRows } from './lib/rows.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const seconds = Number(process.env.BENCH_SECONDS ?? 8);
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
-const CLK_TCK = 100; // Linux USER_HZ
-const children = [];
+const { values: flags } = parseArgs({
+  options: {
+    'rss-steady': { type: 'boolean' },
+    profile: { type: 'string' },
+    json: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
 
-function startJsonPort(cmd, args, env = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let out = '';
-    let err = '';
-    child.stderr.on('data', (c) => {
-      err += c;
-      const m = /ingress\s+http:\/\/[^:]+:(\d+)/.exec(err);
-      if (m) resolve({ child, port: Number(m[1]) });
-    });
-    child.stdout.on('data', (c) => {
-      out += c;
-      const line = out.split('\n').find((l) => l.startsWith('{"port"'));
-      if (line) resolve({ child, port: JSON.parse(line).port });
-    });
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}\n${err}`)));
-  });
+const env = process.env;
+const num = (name, dflt) => {
+  const v = env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got "${v}"`);
+  return n;
+};
+const config = {
+  seconds: num('BENCH_SECONDS', 10),
+  rounds: Math.max(1, num('BENCH_ROUNDS', 5)),
+  connections: Math.max(1, num('BENCH_CONNECTIONS', 32)),
+  threads: Math.max(1, num('BENCH_THREADS', 1)),
+  requests: num('BENCH_REQUESTS', 0),
+  warmup: num('BENCH_WARMUP', 2),
+  flushWait: num('BENCH_FLUSH_WAIT', 15),
+  startupRuns: num('BENCH_STARTUP_RUNS', 10),
+  steadyRate: num('BENCH_STEADY_RATE', 1000),
+  steadySeconds: num('BENCH_STEADY_SECONDS', 120),
+  steadyRow: env.BENCH_STEADY_ROW || 'shipped',
+  proxyCpu: num('BENCH_PROXY_CPU', availableParallelism() - 1),
+  loadCpu: num('BENCH_LOAD_CPU', 0),
+};
+const rows = flags.profile ? selectRows(flags.profile).filter((r) => r.id === flags.profile) : selectRows(env.BENCH_ROWS);
+const load = env.BENCH_LOAD || (!config.requests && wrkAvailable() ? 'wrk' : 'autocannon');
+if (load !== 'wrk' && load !== 'autocannon') throw new Error(`BENCH_LOAD must be wrk or autocannon, got "${load}"`);
+if (load === 'wrk' && config.requests) throw new Error('BENCH_REQUESTS needs BENCH_LOAD=autocannon (wrk runs for a duration)');
+const pin = env.BENCH_PIN === undefined || env.BENCH_PIN === '' ? canPin() : env.BENCH_PIN === '1';
+const log = (...a) => console.error(...a);
+
+if (pin) pinSelf(config.loadCpu);
+const loadStart = loadavg().map((l) => l.toFixed(2)).join(' ');
+const upstream = await forkHelper(join(root, 'bench/upstream.mjs'));
+const sink = await forkHelper(join(root, 'bench/export-receiver.mjs'));
+const ports = { target: `http://127.0.0.1:${upstream.port}`, otlp: `http://127.0.0.1:${sink.port}` };
+const countSpans = async (row) => (await sink.ask('count')).byService[`bench-${row.id}`] ?? 0;
+
+function startRow(row, nodeFlags = []) {
+  return spawnRow(row.script, row.args(ports), { cwd: root, env: rowEnv(row), cpu: pin ? config.proxyCpu : undefined, nodeFlags }).ready;
 }
 
-function startReceiver() {
+/** The load of one measurement, by the configured generator. */
+function drive(port, seconds) {
+  if (load === 'wrk') return runWrk({ port, seconds, connections: config.connections, threads: config.threads });
+  return runAutocannon({ port, seconds, amount: config.requests || undefined, connections: config.connections });
+}
+
+/** Upstream counters once no request is in flight any more (two equal reads 50 ms apart). */
+async function quiescent() {
+  let last = await upstream.ask('count');
+  for (let i = 0; i < 100; i++) {
+    await sleep(50);
+    const now = await upstream.ask('count');
+    if (now.requests === last.requests) return now;
+    last = now;
+  }
+  return last;
+}
+
+/** Waits (bounded by BENCH_FLUSH_WAIT) until the sink holds `owed` more spans of `row` than `before`. */
+async function delivered(row, before, owed) {
+  const deadline = performance.now() + config.flushWait * 1000;
+  let got = (await countSpans(row)) - before;
+  while (got < owed && performance.now() < deadline) {
+    await sleep(50);
+    got = (await countSpans(row)) - before;
+  }
+  return got;
+}
+
+/** One measurement of one row: load, wait for its spans, read its CPU. */
+async function measure(row, proc, seconds) {
+  const u0 = await quiescent();
+  const s0 = row.spansPerSampled ? await countSpans(row) : 0;
+  const lines0 = proc.stdoutLines;
+  const cpu0 = cpuSeconds(proc.pid);
+  const r = await drive(proc.port, seconds);
+  const u1 = await quiescent();
+  const served = u1.requests - u0.requests;
+  const owed = row.spansPerSampled * (u1.sampled - u0.sampled);
+  const spans = row.spansPerSampled ? await delivered(row, s0, owed) : 0;
+  const cpu = cpuSeconds(proc.pid) - cpu0;
+  return { ...r, served, owed, spans, cpuUs: (cpu * 1e6) / Math.max(1, served), accessLines: proc.stdoutLines - lines0 };
+}
+
+function describeSample(row, s) {
+  const spans = row.spansPerSampled ? `  spans ${s.spans}/${s.owed}` : '';
+  const access = row.accessLog ? `  log lines ${s.accessLines}` : '';
+  return `${row.id.padEnd(10)} ${(s.requests / s.seconds).toFixed(0).padStart(6)} req/s  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms  ${s.cpuUs.toFixed(1).padStart(6)} µs CPU/req  served ${s.served}${spans}${access}  errors ${s.errors + s.non2xx}`;
+}
+
+async function freePort() {
+  const srv = createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+function tryConnect(port) {
   return new Promise((resolve) => {
-    const child = fork(fileURLToPath(new URL('./export-receiver.mjs', import.meta.url)), { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    children.push(child);
-    child.once('message', (m) => resolve({ child, port: m.port }));
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
   });
 }
 
-function cpuTicks(pid) {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(f[11]) + Number(f[12]); // utime + stime, fields 14 and 15
+/** `tracecar --version` wall time; time until the ingress accepts a connection; idle RSS 1 s later. */
+async function startupTimes(runs) {
+  const shipped = ROWS.find((r) => r.id === 'shipped');
+  const out = { versionMs: [], listenMs: [], idleRss: [] };
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const v = spawnRow('dist/cli/main.js', ['--version'], { cwd: root, env: rowEnv(shipped), cpu: pin ? config.proxyCpu : undefined });
+    const { code } = await v.exited;
+    if (code !== 0) throw new Error(`tracecar --version exited ${code}\n${v.stderr}`);
+    out.versionMs.push(performance.now() - t0);
+
+    const port = await freePort();
+    const args = shipped.args(ports).map((a) => (a === '127.0.0.1:0' ? `127.0.0.1:${port}` : a));
+    const t1 = performance.now();
+    const proc = spawnRow('dist/cli/main.js', args, { cwd: root, env: rowEnv(shipped), cpu: pin ? config.proxyCpu : undefined });
+    let up = false;
+    while (!up) {
+      if (proc.child.exitCode !== null) throw new Error(`tracecar exited during start-up\n${proc.stderr}`);
+      up = await tryConnect(port);
+      if (!up) await sleep(2);
+    }
+    out.listenMs.push(performance.now() - t1);
+    await sleep(1000);
+    out.idleRss.push(memoryMiB(proc.pid).rss);
+    await stop(proc);
+  }
+  log(`start-up (median of ${runs}): --version ${median(out.versionMs).toFixed(0)} ms, ingress accepting ${median(out.listenMs).toFixed(0)} ms, idle RSS ${median(out.idleRss).toFixed(0)} MiB`);
+  return out;
 }
 
-function rssMiB(pid) {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
-}
-
-async function load(port, label) {
-  // Warm-up: JIT, connection pools.
-  await autocannon({ url: `http://127.0.0.1:${port}/orders/42?x=1`, connections, duration: 2 });
-  return label;
-}
-
-async function measure(name, target) {
-  await load(target.port, name);
-  const before = cpuTicks(target.child.pid);
-  const result = await autocannon({ url: `http://127.0.0.1:${target.port}/orders/42?x=1`, connections, duration: seconds, headers: { 'x-request-id': 'bench' } });
-  const cpu = (cpuTicks(target.child.pid) - before) / CLK_TCK;
-  const requests = result.requests.total;
-  const row = {
-    name,
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    cpuUsPerReq: (cpu * 1e6) / requests,
-    rss: rssMiB(target.child.pid),
-    errors: result.errors + result.non2xx,
+/** Constant-rate load (autocannon overallRate) on a fresh process of one row, RSS sampled each second. */
+async function steadyRss() {
+  const row = ROWS.find((r) => r.id === config.steadyRow);
+  if (!row) throw new Error(`BENCH_STEADY_ROW: unknown row "${config.steadyRow}"`);
+  const proc = await startRow(row);
+  const samples = [];
+  const timer = setInterval(() => samples.push(memoryMiB(proc.pid).rss), 1000);
+  const u0 = await upstream.ask('count');
+  const s0 = await countSpans(row);
+  log(`steady: ${row.id} at ${config.steadyRate} req/s for ${config.steadySeconds} s`);
+  const r = await runAutocannon({ port: proc.port, seconds: config.steadySeconds, connections: 8, overallRate: config.steadyRate });
+  clearInterval(timer);
+  const u1 = await quiescent();
+  const owed = row.spansPerSampled * (u1.sampled - u0.sampled);
+  const spans = row.spansPerSampled ? await delivered(row, s0, owed) : 0;
+  const peak = memoryMiB(proc.pid).hwm;
+  await stop(proc);
+  const tail = samples.slice(Math.floor((samples.length * 3) / 4));
+  const result = {
+    row: row.label,
+    rate: config.steadyRate,
+    seconds: config.steadySeconds,
+    achievedRate: r.requests / r.seconds,
+    settled: median(tail),
+    peak,
+    spans,
+    owed,
+    series: samples.filter((_, i) => i % 10 === 9).map((x) => x.toFixed(0)),
   };
-  console.error(`${name.padEnd(34)} ${row.rps.toFixed(0).padStart(7)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  ${row.cpuUsPerReq.toFixed(1)} µs CPU/req  RSS ${row.rss.toFixed(0)} MiB  errors ${row.errors}`);
-  return row;
+  log(`steady: settled RSS ${result.settled.toFixed(0)} MiB (peak ${peak.toFixed(0)} MiB), ${result.achievedRate.toFixed(0)} req/s achieved, spans ${spans}/${owed}`);
+  return result;
+}
+
+/** --profile ROW: that row alone, under --cpu-prof, warm-up plus one measurement; summarises the profiles. */
+async function profile(row) {
+  const dir = join(root, 'bench/profiles', `${row.id}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  mkdirSync(dir, { recursive: true });
+  const proc = await startRow(row, ['--cpu-prof', '--cpu-prof-dir', dir]);
+  if (config.warmup > 0) await drive(proc.port, config.warmup);
+  const s = await measure(row, proc, config.seconds);
+  log(describeSample(row, s));
+  await stop(proc);
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  for (const f of files) console.log(`\n${formatProfile(join(dir, f), summariseProfile(join(dir, f)))}`);
+  console.log(`\nprofiles of ${row.id} (one per thread; open in Chrome DevTools → Performance, or speedscope): ${dir}`);
 }
 
 async function main() {
-  const upstream = await startJsonPort(process.execPath, ['bench/upstream.mjs']);
-  const target = `http://127.0.0.1:${upstream.port}`;
-  const receiver = await startReceiver();
-  const cli = ['dist/cli/main.js', '--target', target, '--port', '127.0.0.1:0', '--log-level', 'warn'];
-  const quiet = { TRACECAR_CONSOLE: 'off' };
+  if (flags.profile) {
+    if (rows.length !== 1) throw new Error(`--profile takes one row id: ${ROWS.map((r) => r.id).join(', ')}`);
+    return profile(rows[0]);
+  }
+  const loadDescription =
+    load === 'wrk'
+      ? `wrk -t${config.threads} -c${config.connections} -d${config.seconds}s`
+      : `autocannon ${config.connections} connections, ${config.requests ? `${config.requests} requests` : `${config.seconds} s`}`;
+  log(`bench: ${rows.map((r) => r.id).join(', ')} — ${loadDescription}, ${config.rounds} round(s)${pin ? `, proxy on CPU ${config.proxyCpu}, the rest on CPU ${config.loadCpu}` : ', unpinned'}`);
 
-  const rows = [];
-  const bare = await startJsonPort(process.execPath, ['bench/bare-proxy.mjs', target]);
-  rows.push(await measure('bare undici proxy (baseline)', bare));
-  bare.child.kill('SIGTERM');
+  const startup = config.startupRuns > 0 ? await startupTimes(config.startupRuns) : undefined;
 
-  const plain = await startJsonPort(process.execPath, [...cli, '--no-admin'], quiet);
-  rows.push(await measure('tracecar, no export, no admin', plain));
-  plain.child.kill('SIGTERM');
+  const procs = {};
+  const memory = {};
+  for (const row of rows) {
+    procs[row.id] = await startRow(row);
+    await sleep(1000);
+    memory[row.id] = { idle: memoryMiB(procs[row.id].pid).rss };
+  }
+  if (config.warmup > 0) {
+    for (const row of rows) {
+      // Warm-up: JIT, connection pools, the exporter's channel. Its spans are waited for too.
+      await measure(row, procs[row.id], config.warmup || 1);
+    }
+  }
 
-  const viewer = await startJsonPort(process.execPath, [...cli, '--admin-port', '0'], quiet);
-  rows.push(await measure('tracecar, viewer store (default)', viewer));
-  viewer.child.kill('SIGTERM');
+  const samples = Object.fromEntries(rows.map((r) => [r.id, []]));
+  for (let round = 0; round < config.rounds; round++) {
+    log(`round ${round + 1}/${config.rounds}`);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[(i + round) % rows.length];
+      const s = await measure(row, procs[row.id], config.seconds);
+      samples[row.id][round] = s;
+      log(`  ${describeSample(row, s)}`);
+    }
+  }
+  for (const row of rows) memory[row.id].peak = memoryMiB(procs[row.id].pid).hwm;
+  for (const row of rows) await stop(procs[row.id]);
 
-  const otlp = await startJsonPort(process.execPath, [...cli, '--no-admin', '--otlp-endpoint', `http://127.0.0.1:${receiver.port}`], quiet);
-  rows.push(await measure('tracecar, OTLP export 100%', otlp));
-  otlp.child.kill('SIGTERM');
+  const steady = flags['rss-steady'] ? await steadyRss() : undefined;
+  upstream.close();
+  sink.close();
 
-  const base = rows[0];
-  const lines = [
-    '# Benchmark results',
-    '',
-    `Generated by \`npm run bench\` on ${new Date().toISOString()} — Node ${process.version}, ${seconds}s per target, ${connections} connections, autocannon on 127.0.0.1.`,
-    'Ratios are against the bare undici proxy measured in the same run (lower CPU ratio is better; the target is ≤ 1.15× CPU per request).',
-    '',
-    '| target | req/s | p50 ms | p99 ms | CPU µs/req | CPU ratio | req/s ratio | RSS MiB | errors |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map(
-      (r) =>
-        `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.cpuUsPerReq.toFixed(1)} | ${(r.cpuUsPerReq / base.cpuUsPerReq).toFixed(2)}× | ${(r.rps / base.rps).toFixed(2)}× | ${r.rss.toFixed(0)} | ${r.errors} |`,
-    ),
-    '',
-  ];
-  writeFileSync(new URL('./RESULTS.md', import.meta.url), lines.join('\n'));
-  console.error('\nwrote bench/RESULTS.md');
+  const summary = summarise(rows, samples, memory);
+  const targetList = targets(summary, startup, steady);
+  console.log(`\n${table(summary)}\n\n${targetsTable(targetList)}\n`);
+
+  const knobs = Object.entries(env)
+    .filter(([k]) => k.startsWith('BENCH_'))
+    .map(([k, v]) => `${k}=${v} `)
+    .join('');
+  const argv = process.argv.slice(2);
+  const machine = {
+    date: new Date().toISOString(),
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    os: `${type()} ${release()}`,
+    node: process.version,
+    loadStart,
+    loadEnd: loadavg().map((l) => l.toFixed(2)).join(' '),
+    note: env.BENCH_NOTE,
+  };
+  const command = `${knobs}npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
+  const pinDescription = pin ? `proxy under test on CPU ${config.proxyCpu} (taskset); harness, ${load}, upstream and OTLP sink on CPU ${config.loadCpu}` : 'none';
+  const out = flags.out ?? (env.BENCH_ROWS || config.requests ? '-' : join(root, 'bench/RESULTS.md'));
+  if (out !== '-') {
+    writeFileSync(out, markdown({ machine, command, config: { ...config, loadDescription, pinDescription }, summary, targetList, startup, steady }));
+    log(`wrote ${out}`);
+  }
+  if (flags.json) {
+    writeFileSync(flags.json, JSON.stringify({ machine, command, config: { ...config, load, pin }, samples, summary, targets: targetList, startup, steady }, null, 2));
+  }
 }
 
-main()
-  .catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(() => {
-    for (const c of children) c.kill('SIGTERM');
-  });
+try {
+  await main();
+  process.exit(0);
+} catch (err) {
+  console.error(err?.stack ?? err);
+  process.exit(1);
+}

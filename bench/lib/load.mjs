@@ -1,0 +1,55 @@
+// Load generators: wrk (preferred: a C client costs the load core little) or autocannon (npm,
+// always available; the only one that can send an exact number of requests or hold a fixed rate).
+// Both return { requests, seconds, p50, p99 (ms), errors, non2xx }.
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+export const PATH = '/orders/42?x=1';
+const HEADERS = { 'user-agent': 'tracecar-bench/1', accept: 'application/json' };
+const WRK_SCRIPT = fileURLToPath(new URL('../wrk-report.lua', import.meta.url));
+
+export function wrkAvailable() {
+  return !spawnSync('wrk', ['--version']).error;
+}
+
+/** `wrk -t THREADS -c CONNECTIONS -d SECONDS` with bench/wrk-report.lua printing a JSON summary. */
+export function runWrk({ port, seconds, connections, threads }) {
+  const args = [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', WRK_SCRIPT];
+  for (const [k, v] of Object.entries(HEADERS)) args.push('-H', `${k}: ${v}`);
+  args.push(`http://127.0.0.1:${port}${PATH}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (out += c));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const m = /^BENCH_WRK (\{.*\})$/m.exec(out);
+      if (code !== 0 || !m) return reject(new Error(`wrk ${args.join(' ')} failed (${code}):\n${out}`));
+      const r = JSON.parse(m[1]);
+      resolve({ requests: r.requests, seconds: r.duration / 1e6, p50: r.p50 / 1000, p99: r.p99 / 1000, errors: r.errors, non2xx: r.status });
+    });
+  });
+}
+
+/**
+ * autocannon in this process: `seconds` of closed-loop load, or exactly `amount` requests, or a
+ * constant `overallRate` (req/s over all connections, wrk2-style) for `seconds`.
+ */
+export async function runAutocannon({ port, seconds, amount, connections, overallRate }) {
+  const opts = { url: `http://127.0.0.1:${port}${PATH}`, connections, headers: HEADERS };
+  if (amount) opts.amount = amount;
+  else opts.duration = seconds;
+  if (overallRate) opts.overallRate = overallRate;
+  const t0 = performance.now();
+  const r = await autocannon(opts);
+  return {
+    requests: r.requests.total,
+    seconds: (performance.now() - t0) / 1000,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+  };
+}

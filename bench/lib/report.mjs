@@ -1,0 +1,175 @@
+// Turns the samples of a run into the table, the issue-9 targets (met / not met) and RESULTS.md.
+// Ratios are taken per round against the baseline of the same round, then the median over rounds.
+
+export const median = (xs) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Per-row medians and same-round ratios; `samples[id][round]` as recorded by the harness. */
+export function summarise(rows, samples, memory) {
+  const base = samples.bare;
+  const perRound = (id, f) => samples[id].map((s, i) => (base[i] ? f(s, base[i]) : NaN));
+  const out = {};
+  for (const row of rows) {
+    const ss = samples[row.id];
+    const sum = (k) => ss.reduce((a, s) => a + s[k], 0);
+    out[row.id] = {
+      id: row.id,
+      label: row.label,
+      rps: median(ss.map((s) => s.requests / s.seconds)),
+      p50: median(ss.map((s) => s.p50)),
+      p99: median(ss.map((s) => s.p99)),
+      cpuUs: median(ss.map((s) => s.cpuUs)),
+      cpuRatio: median(perRound(row.id, (s, b) => s.cpuUs / b.cpuUs)),
+      overheadUs: median(perRound(row.id, (s, b) => s.cpuUs - b.cpuUs)),
+      p99Ratio: median(perRound(row.id, (s, b) => s.p99 / b.p99)),
+      served: sum('served'),
+      spans: sum('spans'),
+      owed: sum('owed'),
+      errors: sum('errors') + sum('non2xx'),
+      accessLines: sum('accessLines'),
+      exports: row.spansPerSampled > 0,
+      spansPerRequest: ss.length ? sum('spans') / Math.max(1, sum('served')) : 0,
+      idleRss: memory[row.id]?.idle ?? NaN,
+      peakRss: memory[row.id]?.peak ?? NaN,
+    };
+  }
+  for (const r of Object.values(out)) r.peakRatio = r.peakRss / (out.bare?.peakRss ?? NaN);
+  // Increments of one feature over the quiet row, per round, in units of the baseline.
+  const delta = (id) =>
+    samples[id] && samples.quiet ? median(samples[id].map((s, i) => (s.cpuUs - samples.quiet[i].cpuUs) / base[i].cpuUs)) : NaN;
+  return { rows: out, accessLogAdds: delta('access-log'), storeAdds: delta('store') };
+}
+
+const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+const x2 = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '–');
+const plus = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}×`;
+
+export function table(summary) {
+  const lines = [
+    '| configuration | req/s | p50 ms | p99 ms | p99 × bare | CPU µs/req | CPU × bare | spans delivered / owed | idle RSS MiB | peak RSS MiB | peak × bare |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of Object.values(summary.rows)) {
+    const spans = r.exports ? `${r.spans} / ${r.owed}` : '–';
+    lines.push(
+      `| ${r.label} | ${f(r.rps, 0)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${x2(r.p99Ratio)} | ${f(r.cpuUs)} | ${x2(r.cpuRatio)} | ${spans} | ${f(r.idleRss, 0)} | ${f(r.peakRss, 0)} | ${x2(r.peakRatio)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The targets of issue 9, each { target, measured, met } with met = true | false | null (not
+ * measured in this run).
+ */
+export function targets(summary, startup, steady) {
+  const R = summary.rows;
+  const out = [];
+  const add = (target, measured, met) => out.push({ target, measured, met });
+  const ratio = (id, limit, what) => {
+    const r = R[id];
+    add(`${what}: CPU ≤ ${limit.toFixed(2)}× bare`, r ? x2(r.cpuRatio) : 'row not run', r ? r.cpuRatio <= limit : null);
+  };
+  const otlp = R.otlp;
+  ratio('otlp', 1.2, 'OTLP gRPC export at 100%');
+  add('OTLP gRPC export at 100%: stretch CPU ≤ 1.10× bare', otlp ? x2(otlp.cpuRatio) : 'row not run', otlp ? otlp.cpuRatio <= 1.1 : null);
+  add('OTLP gRPC export at 100%: p99 ≤ 1.3× bare', otlp ? x2(otlp.p99Ratio) : 'row not run', otlp ? otlp.p99Ratio <= 1.3 : null);
+  for (const r of Object.values(R)) {
+    if (!r.exports || r.id.startsWith('sdk')) continue;
+    add(`${r.id}: every span delivered (sink count = spans owed)`, `${r.spans} / ${r.owed}`, r.spans === r.owed);
+  }
+  ratio('shipped', 1.35, 'As shipped (export + store + access log)');
+  ratio('quiet', 1.08, 'No export, no admin, quiet');
+  ratio('otlp-1pct', 1.1, '1% sampling with export');
+  add('Access log adds ≤ 0.06× on its own', Number.isFinite(summary.accessLogAdds) ? plus(summary.accessLogAdds) : 'rows not run', Number.isFinite(summary.accessLogAdds) ? summary.accessLogAdds <= 0.06 : null);
+  add('Viewer store adds ≤ 0.06× on its own', Number.isFinite(summary.storeAdds) ? plus(summary.storeAdds) : 'rows not run', Number.isFinite(summary.storeAdds) ? summary.storeAdds <= 0.06 : null);
+
+  // Cheaper than the stock SDK per span emitted: a row's CPU over the baseline, divided by the
+  // spans it emits per request (at least one: a row that samples less still traces every request),
+  // against the same figure of each anchor.
+  const perSpan = (r) => r.overheadUs / Math.max(1, Math.round(r.spansPerRequest));
+  const anchors = ['sdk-1', 'sdk-2'].map((id) => R[id]).filter(Boolean);
+  for (const r of Object.values(R)) {
+    if (r.id === 'bare' || r.id.startsWith('sdk')) continue;
+    if (anchors.length < 2) {
+      add(`${r.id}: cheaper per span than the stock SDK (1 and 2 spans)`, 'anchor rows not run', null);
+      continue;
+    }
+    const mine = perSpan(r);
+    const theirs = anchors.map(perSpan);
+    add(
+      `${r.id}: cheaper per span than the stock SDK (1 and 2 spans)`,
+      `${f(mine)} µs vs ${theirs.map((t) => f(t)).join(' / ')} µs over bare`,
+      theirs.every((t) => mine < t),
+    );
+  }
+  for (const r of Object.values(R)) {
+    if (r.id === 'bare' || r.id.startsWith('sdk')) continue;
+    add(`${r.id}: peak RSS ≤ 1.25× bare`, `${f(r.peakRss, 0)} MiB = ${x2(r.peakRatio)}`, r.peakRatio <= 1.25);
+  }
+  const st = (k) => (startup ? median(startup[k]) : NaN);
+  add('Idle RSS ≤ 70 MiB (as shipped, just started)', startup ? `${f(st('idleRss'), 0)} MiB` : 'not measured', startup ? st('idleRss') <= 70 : null);
+  add(
+    'Steady 1,000 req/s for 2 min (export + store): RSS settles ≤ 150 MiB',
+    steady ? `${f(steady.settled, 0)} MiB at ${f(steady.achievedRate, 0)} req/s for ${steady.seconds} s` : 'not run (npm run bench -- --rss-steady)',
+    steady ? steady.settled <= 150 : null,
+  );
+  add('`tracecar --version` ≤ 150 ms', startup ? `${f(st('versionMs'), 0)} ms` : 'not measured', startup ? st('versionMs') <= 150 : null);
+  add('Ingress accepts ≤ 400 ms after launch', startup ? `${f(st('listenMs'), 0)} ms` : 'not measured', startup ? st('listenMs') <= 400 : null);
+  return out;
+}
+
+export function targetsTable(list) {
+  const mark = (met) => (met === null ? 'not measured' : met ? '**met**' : 'not met');
+  return ['| target | measured | |', '| --- | --- | --- |', ...list.map((t) => `| ${t.target} | ${t.measured} | ${mark(t.met)} |`)].join('\n');
+}
+
+export function markdown({ machine, command, config, summary, targetList, startup, steady }) {
+  const st = (k) => f(median(startup[k]), 0);
+  const lines = [
+    '# Benchmark results',
+    '',
+    `Generated by \`${command}\` on ${machine.date}.`,
+    '',
+    `- Machine: ${machine.cpus}× ${machine.cpuModel}, ${machine.memGiB} GiB, ${machine.os}; Node ${machine.node}.`,
+    `- Load: ${config.loadDescription}; ${config.rounds} round(s), rows interleaved round-robin (the starting row rotates each round); medians over rounds.`,
+    `- Pinning: ${config.pinDescription}.`,
+    `- Load average at start / end: ${machine.loadStart} / ${machine.loadEnd}${machine.note ? ` — ${machine.note}` : ''}.`,
+    '',
+    'CPU is utime + stime of the whole proxy process (all threads, /proc/<pid>/stat) from the start of a',
+    'measurement until its spans reached the sink, per request the upstream served. Ratios are per',
+    'round against the bare proxy of the same round. Spans are counted by an OTLP/gRPC sink decoding',
+    'with the official protobuf code; "owed" = requests the upstream saw with a sampled traceparent ×',
+    'spans per request.',
+    '',
+    table(summary),
+    '',
+    '## Targets (issue 9)',
+    '',
+    targetsTable(targetList),
+    '',
+  ];
+  if (startup) {
+    lines.push(
+      '## Start-up',
+      '',
+      `Median of ${startup.versionMs.length}: \`tracecar --version\` ${st('versionMs')} ms wall; ingress accepting a TCP connection ${st('listenMs')} ms after launch (as shipped: export + admin); idle RSS 1 s later ${st('idleRss')} MiB.`,
+      '',
+    );
+  }
+  if (steady) {
+    lines.push(
+      '## Steady-rate RSS',
+      '',
+      `${steady.row}: ${steady.rate} req/s offered (${f(steady.achievedRate, 0)} achieved) for ${steady.seconds} s, autocannon \`overallRate\`. RSS sampled every second; settled = median of the last quarter: **${f(steady.settled, 0)} MiB** (peak ${f(steady.peak, 0)} MiB; spans ${steady.spans} / ${steady.owed}).`,
+      '',
+      `RSS every 10 s (MiB): ${steady.series.join(', ')}`,
+      '',
+    );
+  }
+  return lines.join('\n');
+}
