@@ -231,7 +231,7 @@ async function profile(row) {
   const dir = join(root, 'bench/profiles', `${row.id}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(dir, { recursive: true });
   const proc = await startRow(row, ['--cpu-prof', '--cpu-prof-dir', dir]);
-  if (config.warmup > 0) await drive(proc.port, config.warmup);
+  if (config.warmup > 0) await measure(row, proc, config.warmup);
   const s = await measure(row, proc, config.seconds);
   log(describeSample(row, s));
   await stop(proc);
