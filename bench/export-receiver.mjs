@@ -2,7 +2,8 @@
 // child process so its decoding CPU is not charged to the process being measured. Decodes every
 // request with the official generated protobuf code and counts spans, in total and per resource
 // service.name (each bench row exports under its own name). Protocol (IPC): sends {port} once
-// bound; answers {type:'count'} with {spans, requests, byService: {name: spans}}.
+// bound; answers {type:'count'} with {spans, requests, byService: {name: spans}, errorsByService:
+// {name: spans with status ERROR}}.
 import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
 
@@ -13,6 +14,8 @@ const { ExportTraceServiceRequest, ExportTraceServiceResponse } = root.opentelem
 let spans = 0;
 let requests = 0;
 let byService = {};
+let errorsByService = {};
+const STATUS_CODE_ERROR = 2;
 
 function serviceName(resource) {
   for (const kv of resource?.attributes ?? []) if (kv.key === 'service.name') return kv.value?.stringValue ?? '';
@@ -37,9 +40,14 @@ server.addService(
       requests++;
       for (const rs of call.request.resourceSpans ?? []) {
         let n = 0;
-        for (const ss of rs.scopeSpans ?? []) n += ss.spans?.length ?? 0;
+        let errors = 0;
+        for (const ss of rs.scopeSpans ?? []) {
+          for (const span of ss.spans ?? []) if (span.status?.code === STATUS_CODE_ERROR) errors++;
+          n += ss.spans?.length ?? 0;
+        }
         const name = serviceName(rs.resource);
         byService[name] = (byService[name] ?? 0) + n;
+        if (errors) errorsByService[name] = (errorsByService[name] ?? 0) + errors;
         spans += n;
       }
       callback(null, {});
@@ -53,11 +61,12 @@ server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p
 });
 
 process.on('message', (msg) => {
-  if (msg?.type === 'count') process.send?.({ spans, requests, byService });
+  if (msg?.type === 'count') process.send?.({ spans, requests, byService, errorsByService });
   if (msg?.type === 'reset') {
     spans = 0;
     requests = 0;
     byService = {};
+    errorsByService = {};
     process.send?.({ reset: true });
   }
 });

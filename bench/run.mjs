@@ -88,7 +88,11 @@ const loadStart = loadavg().map((l) => l.toFixed(2)).join(' ');
 const upstream = await forkHelper(join(root, 'bench/upstream.mjs'));
 const sink = await forkHelper(join(root, 'bench/export-receiver.mjs'));
 const ports = { target: `http://127.0.0.1:${upstream.port}`, otlp: `http://127.0.0.1:${sink.port}` };
-const countSpans = async (row) => (await sink.ask('count')).byService[`bench-${row.id}`] ?? 0;
+/** Spans of a row at the sink so far, and how many of them have status ERROR. */
+async function countSpans(row) {
+  const c = await sink.ask('count');
+  return { spans: c.byService[`bench-${row.id}`] ?? 0, errors: c.errorsByService[`bench-${row.id}`] ?? 0 };
+}
 
 function startRow(row, nodeFlags = []) {
   return spawnRow(row.script, row.args(ports), { cwd: root, env: rowEnv(row), cpu: pin ? config.proxyCpu : undefined, nodeFlags }).ready;
@@ -115,31 +119,31 @@ async function quiescent() {
 /** Waits (bounded by BENCH_FLUSH_WAIT) until the sink holds `owed` more spans of `row` than `before`. */
 async function delivered(row, before, owed) {
   const deadline = performance.now() + config.flushWait * 1000;
-  let got = (await countSpans(row)) - before;
-  while (got < owed && performance.now() < deadline) {
+  let now = await countSpans(row);
+  while (now.spans - before.spans < owed && performance.now() < deadline) {
     await sleep(50);
-    got = (await countSpans(row)) - before;
+    now = await countSpans(row);
   }
-  return got;
+  return { spans: now.spans - before.spans, errorSpans: now.errors - before.errors };
 }
 
 /** One measurement of one row: load, wait for its spans, read its CPU. */
 async function measure(row, proc, seconds) {
   const u0 = await quiescent();
-  const s0 = row.spansPerSampled ? await countSpans(row) : 0;
+  const s0 = row.spansPerSampled ? await countSpans(row) : undefined;
   const lines0 = proc.stdoutLines;
   const cpu0 = cpuSeconds(proc.pid);
   const r = await drive(proc.port, seconds);
   const u1 = await quiescent();
   const served = u1.requests - u0.requests;
   const owed = row.spansPerSampled * (u1.sampled - u0.sampled);
-  const spans = row.spansPerSampled ? await delivered(row, s0, owed) : 0;
+  const { spans, errorSpans } = row.spansPerSampled ? await delivered(row, s0, owed) : { spans: 0, errorSpans: 0 };
   const cpu = cpuSeconds(proc.pid) - cpu0;
-  return { ...r, served, owed, spans, cpuUs: (cpu * 1e6) / Math.max(1, served), accessLines: proc.stdoutLines - lines0 };
+  return { ...r, served, owed, spans, errorSpans, cpuUs: (cpu * 1e6) / Math.max(1, served), accessLines: proc.stdoutLines - lines0 };
 }
 
 function describeSample(row, s) {
-  const spans = row.spansPerSampled ? `  spans ${s.spans}/${s.owed}` : '';
+  const spans = row.spansPerSampled ? `  spans ${s.spans}/${s.owed}${s.errorSpans ? ` (${s.errorSpans} errors)` : ''}` : '';
   const access = row.accessLog ? `  log lines ${s.accessLines}` : '';
   return `${row.id.padEnd(10)} ${(s.requests / s.seconds).toFixed(0).padStart(6)} req/s  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms  ${s.cpuUs.toFixed(1).padStart(6)} µs CPU/req  served ${s.served}${spans}${access}  errors ${s.errors + s.non2xx}`;
 }
@@ -207,7 +211,7 @@ async function steadyRss() {
   clearInterval(timer);
   const u1 = await quiescent();
   const owed = row.spansPerSampled * (u1.sampled - u0.sampled);
-  const spans = row.spansPerSampled ? await delivered(row, s0, owed) : 0;
+  const { spans } = row.spansPerSampled ? await delivered(row, s0, owed) : { spans: 0 };
   const peak = memoryMiB(proc.pid).hwm;
   await stop(proc);
   const tail = samples.slice(Math.floor((samples.length * 3) / 4));

@@ -26,11 +26,19 @@ export function createUndiciProxy(target, tracing) {
     }
     const state = tracing?.start(req, headers);
     const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+    // A client that goes away mid-exchange aborts the upstream request (else a paused stream would
+    // wait for a 'drain' that never comes, and its span would never end).
+    let abort;
+    res.once('close', () => {
+      if (!res.writableFinished) abort?.(new Error('client closed the connection'));
+    });
     const run = () =>
       agent.dispatch(
         { origin: target.origin, path: req.url, method: req.method, headers, body: hasBody ? req : null },
         {
-          onConnect() {},
+          onConnect(abortRequest) {
+            abort = abortRequest;
+          },
           onHeaders(status, raw, resume, statusText) {
             const out = [];
             for (let i = 0; i < raw.length; i += 2) {

@@ -25,6 +25,7 @@ interface Sample {
   spans: number;
   cpuUs: number;
   accessLines: number;
+  errorSpans: number;
   errors: number;
   non2xx: number;
 }
@@ -71,6 +72,7 @@ describe('bench harness, tiny mode', () => {
     expect(report.samples.shipped[0].accessLines).toBe(REQUESTS);
     expect(report.samples.otlp[0].accessLines).toBe(0);
     expect(report.targets.find((t) => t.target.startsWith('otlp: every span delivered'))?.met).toBe(true);
+    expect(report.samples.otlp[0].errorSpans).toBe(0);
     expect(report.startup.versionMs).toHaveLength(1);
     expect(report.startup.listenMs).toHaveLength(1);
     expect(report.startup.idleRss[0]).toBeGreaterThan(0);
