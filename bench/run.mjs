@@ -294,7 +294,7 @@ async function main() {
 
   const knobs = Object.entries(env)
     .filter(([k]) => k.startsWith('BENCH_'))
-    .map(([k, v]) => `${k}=${v} `)
+    .map(([k, v]) => `${k}=${/^[\w.,:/-]*$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`} `)
     .join('');
   const argv = process.argv.slice(2);
   const machine = {
