@@ -1,16 +1,14 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseExposition } from '../helpers/admin-prom.js';
 import { startTestAdmin, type TestAdmin } from '../helpers/admin-server.js';
+import type { TraceResponse, TracesResponse } from '../../src/admin/api-types.js';
+import { bodyOf, type OtlpJsonResponse, type RpcStatusBody } from '../helpers/admin-api.js';
 import { emitAppTrace, jsonExporter, protobufExporter } from '../helpers/admin-otlp.js';
+import { ExportTraceServiceRequest, ExportTraceServiceResponse } from '../helpers/otlp-proto.js';
 
-const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const generated: any = require('otlp-proto-0.52/build/src/generated/root.js');
-const Rpc = generated.opentelemetry.proto.collector.trace.v1;
 
 describe('OTLP/HTTP receiver (POST /v1/traces)', () => {
   let admin: TestAdmin | undefined;
@@ -22,7 +20,7 @@ describe('OTLP/HTTP receiver (POST /v1/traces)', () => {
   async function checkStored(a: TestAdmin, emitted: { traceId: string; serverSpanId: string; clientSpanId: string }, service: string): Promise<void> {
     const res = await fetch(`${a.url}api/traces/${emitted.traceId}`);
     expect(res.status).toBe(200);
-    const { spans } = (await res.json()) as { spans: Array<Record<string, any>> };
+    const { spans } = await bodyOf<TraceResponse>(res);
     expect(spans).toHaveLength(2);
     const server = spans.find((s) => s.spanId === emitted.serverSpanId)!;
     const client = spans.find((s) => s.spanId === emitted.clientSpanId)!;
@@ -35,8 +33,8 @@ describe('OTLP/HTTP receiver (POST /v1/traces)', () => {
     expect(client.attributes).toMatchObject({ 'server.address': 'payments', 'server.port': 8080 });
     expect(client.events).toEqual([expect.objectContaining({ name: 'retry', attributes: { attempt: 2 } })]);
 
-    const list = await (await fetch(`${a.url}api/traces?correlationId=req-otlp`)).json();
-    expect(list.traces.map((t: { traceId: string }) => t.traceId)).toContain(emitted.traceId);
+    const list = await bodyOf<TracesResponse>(await fetch(`${a.url}api/traces?correlationId=req-otlp`));
+    expect(list.traces.map((t) => t.traceId)).toContain(emitted.traceId);
   }
 
   it('stores spans from the real OTLP/HTTP JSON exporter', async () => {
@@ -73,8 +71,8 @@ describe('OTLP/HTTP receiver (POST /v1/traces)', () => {
     });
     const traceId = stdout.trim();
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
-    const { spans } = await (await fetch(`${admin.url}api/traces/${traceId}`)).json();
-    expect(spans.map((s: { name: string; service: string }) => `${s.service} ${s.name}`).sort()).toEqual(['child-app GET /db', 'child-app GET /health/deep']);
+    const { spans } = await bodyOf<TraceResponse>(await fetch(`${admin.url}api/traces/${traceId}`));
+    expect(spans.map((s) => `${s.service} ${s.name}`).sort()).toEqual(['child-app GET /db', 'child-app GET /health/deep']);
   });
 
   it('accepts a hand-built OTLP/JSON body (hex ids, lowerCamelCase, string int64) and answers an ExportTraceServiceResponse', async () => {
@@ -114,7 +112,7 @@ describe('OTLP/HTTP receiver (POST /v1/traces)', () => {
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(await res.json()).toEqual({});
 
-    const { spans } = await (await fetch(`${admin.url}api/traces/5b8efff798038103d269b633813fc60c`)).json();
+    const { spans } = await bodyOf<TraceResponse>(await fetch(`${admin.url}api/traces/5b8efff798038103d269b633813fc60c`));
     expect(spans).toEqual([
       expect.objectContaining({
         traceId: '5b8efff798038103d269b633813fc60c',
@@ -130,7 +128,7 @@ describe('OTLP/HTTP receiver (POST /v1/traces)', () => {
       }),
     ]);
     expect(spans[0].parentSpanId).toBeUndefined();
-    const list = await (await fetch(`${admin.url}api/traces?correlationId=corr-json&status=error`)).json();
+    const list = await bodyOf<TracesResponse>(await fetch(`${admin.url}api/traces?correlationId=corr-json&status=error`));
     expect(list.traces).toHaveLength(1);
     expect(list.traces[0]).toMatchObject({ rootService: 'inventory', durationMs: 1000, error: true, correlationId: 'corr-json' });
   });
@@ -154,21 +152,21 @@ describe('OTLP/HTTP receiver (POST /v1/traces)', () => {
     };
     const res = await fetch(admin.url + 'v1/traces', { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(json) });
     expect(res.status).toBe(200);
-    const answer = await res.json();
-    expect(answer.partialSuccess.rejectedSpans).toBe('2');
-    expect(answer.partialSuccess.errorMessage).toMatch(/trace_id/);
+    const answer = await bodyOf<OtlpJsonResponse>(res);
+    expect(answer.partialSuccess?.rejectedSpans).toBe('2');
+    expect(answer.partialSuccess?.errorMessage).toMatch(/trace_id/);
     const [t] = admin.store.list();
     expect(t).toMatchObject({ rootName: 'good', rootService: 'unknown_service' });
 
-    const pb = Rpc.ExportTraceServiceRequest.encode({
+    const pb = ExportTraceServiceRequest.encode({
       resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: Buffer.alloc(16, 1), spanId: Buffer.alloc(4, 1), name: 'short span id' }] }] }],
     }).finish();
     const pbRes = await fetch(admin.url + 'v1/traces', { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: pb });
     expect(pbRes.status).toBe(200);
     expect(pbRes.headers.get('content-type')).toBe('application/x-protobuf');
-    const decoded = Rpc.ExportTraceServiceResponse.decode(new Uint8Array(await pbRes.arrayBuffer()));
-    expect(Number(decoded.partialSuccess.rejectedSpans)).toBe(1);
-    expect(decoded.partialSuccess.errorMessage).toMatch(/span_id/);
+    const decoded = ExportTraceServiceResponse.decode(new Uint8Array(await pbRes.arrayBuffer()));
+    expect(Number(decoded.partialSuccess?.rejectedSpans)).toBe(1);
+    expect(decoded.partialSuccess?.errorMessage).toMatch(/span_id/);
 
     const m = parseExposition(await (await fetch(admin.url + 'metrics')).text());
     expect(m.value('tracecar_otlp_received_spans_total', { encoding: 'json', result: 'rejected' })).toBe(2);
@@ -177,7 +175,7 @@ describe('OTLP/HTTP receiver (POST /v1/traces)', () => {
 
   it('answers 415 for other content types, 400 with a Status for undecodable bodies, 413 over the size limit', async () => {
     admin = await startTestAdmin({ maxOtlpBodyBytes: 4096 });
-    const post = (body: BodyInit, headers: Record<string, string>) => fetch(admin!.url + 'v1/traces', { method: 'POST', headers, body });
+    const post = (body: NonNullable<RequestInit['body']>, headers: Record<string, string>) => fetch(admin!.url + 'v1/traces', { method: 'POST', headers, body });
 
     const r415 = await post('hello', { 'content-type': 'text/plain' });
     expect(r415.status).toBe(415);
@@ -198,7 +196,7 @@ describe('OTLP/HTTP receiver (POST /v1/traces)', () => {
     const big = JSON.stringify({ resourceSpans: [], pad: 'x'.repeat(10_000) });
     const r413 = await post(big, { 'content-type': 'application/json' });
     expect(r413.status).toBe(413);
-    expect((await r413.json()).message).toMatch(/4096 byte limit/);
+    expect((await bodyOf<RpcStatusBody>(r413)).message).toMatch(/4096 byte limit/);
 
     // The limit applies after decompression too (a small gzip bomb).
     const bomb = gzipSync(Buffer.from(JSON.stringify({ resourceSpans: [], pad: ' '.repeat(100_000) })));

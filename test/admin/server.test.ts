@@ -8,11 +8,12 @@ import { TracecarError } from '../../src/errors.js';
 import { createAdminServer, traceLink } from '../../src/admin/server.js';
 import { createMetrics } from '../../src/admin/metrics.js';
 import { createTraceStore, httpStatusOf, isErrorSpan } from '../../src/telemetry/store.js';
-import type { TraceResponse } from '../../src/admin/api-types.js';
+import type { ApiErrorBody, SummaryResponse, TraceResponse, TracesResponse } from '../../src/admin/api-types.js';
 import { VIEWER_FILES } from '../../src/admin/handlers/viewer.js';
 import { parseExposition } from '../helpers/admin-prom.js';
 import { startTestAdmin, type TestAdmin } from '../helpers/admin-server.js';
 import { proxySpan, topologyTrace } from '../helpers/admin-fixtures.js';
+import { bodyOf } from '../helpers/admin-api.js';
 
 describe('admin server', () => {
   let admin: TestAdmin | undefined;
@@ -98,7 +99,7 @@ describe('admin server', () => {
       const res = await fetch(admin!.url + 'api/traces' + query);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
-      return (await res.json()) as { traces: Array<{ traceId: string; correlationId?: string }>; services: string[]; stats: { traces: number } };
+      return bodyOf<TracesResponse>(res);
     };
     const all = await q('');
     expect(all.traces.map((t) => t.correlationId)).toEqual(['req-slow', 'req-bad', 'req-ok', undefined]);
@@ -123,7 +124,7 @@ describe('admin server', () => {
     for (const badQuery of ['?status=maybe', '?minDuration=fast', '?limit=0', '?traceId=xyz', '?since=yesterday']) {
       const res = await fetch(admin.url + 'api/traces' + badQuery);
       expect(res.status, badQuery).toBe(400);
-      expect((await res.json()).error).toBeTypeOf('string');
+      expect((await bodyOf<ApiErrorBody>(res)).error).toBeTypeOf('string');
     }
   });
 
@@ -133,7 +134,7 @@ describe('admin server', () => {
     for (const s of spans) admin.store.add(s);
     const res = await fetch(`${admin.url}api/traces/${spans[0].traceId.toUpperCase()}`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as TraceResponse;
+    const body = await bodyOf<TraceResponse>(res);
     expect(body.traceId).toBe(spans[0].traceId);
     expect(body.spans).toHaveLength(6);
     // Each span as stored, plus the server's verdict: the viewer reads these, it does not re-derive them.
@@ -143,14 +144,14 @@ describe('admin server', () => {
     );
     expect(body.spans.filter((s) => !s.error).map((s) => s.name)).toEqual(['GET /inventory/:id']);
     // The same summary the list shows for it.
-    expect(body.summary).toEqual((await (await fetch(`${admin.url}api/traces?traceId=${spans[0].traceId}`)).json()).traces[0]);
+    expect(body.summary).toEqual((await bodyOf<TracesResponse>(await fetch(`${admin.url}api/traces?traceId=${spans[0].traceId}`))).traces[0]);
     expect(body.summary).toMatchObject({ rootName: 'POST /checkout', rootStatusCode: 502, error: true, errorCount: 5, spanCount: 6 });
     const payments = body.spans.find((s) => s.service === 'payments');
     expect(payments?.events.map((e) => e.name)).toEqual(['tracecar.chaos.delay', 'tracecar.chaos.abort']);
 
     const missing = await fetch(`${admin.url}api/traces/${'ab'.repeat(16)}`);
     expect(missing.status).toBe(404);
-    expect((await missing.json()).error).toMatch(/not in the store/);
+    expect((await bodyOf<ApiErrorBody>(missing)).error).toMatch(/not in the store/);
     expect((await fetch(`${admin.url}api/traces/not-an-id`)).status).toBe(400);
   });
 
@@ -158,8 +159,8 @@ describe('admin server', () => {
     admin = await startTestAdmin();
     for (let i = 0; i < 10; i++) for (const s of topologyTrace({ slow: i })) admin.store.add(s);
     for (const s of topologyTrace({ fail: true })) admin.store.add(s);
-    const sum = await (await fetch(admin.url + 'api/summary')).json();
-    expect(sum.routes.map((r: { service: string; name: string }) => `${r.service} ${r.name}`).sort()).toEqual([
+    const sum = await bodyOf<SummaryResponse>(await fetch(admin.url + 'api/summary'));
+    expect(sum.routes.map((r) => `${r.service} ${r.name}`).sort()).toEqual([
       'frontend POST /checkout',
       'orders GET /orders/:id',
       'payments POST /payments',
@@ -167,7 +168,7 @@ describe('admin server', () => {
     expect(sum.routes[0]).toMatchObject({ service: 'frontend', count: 11, errors: 1 });
     expect(sum.routes[0].p50).toBeLessThanOrEqual(sum.routes[0].p95);
     expect(sum.routes[0].p95).toBeLessThanOrEqual(sum.routes[0].p99);
-    expect(sum.errors.find((e: { service: string }) => e.service === 'payments')).toMatchObject({ statusCode: 503, cause: 'TRC_ERR_CHAOS_ABORT', count: 1 });
+    expect(sum.errors.find((e) => e.service === 'payments')).toMatchObject({ statusCode: 503, cause: 'TRC_ERR_CHAOS_ABORT', count: 1 });
     expect(sum.dependencies.edges).toEqual(
       expect.arrayContaining([
         { from: 'frontend', to: 'orders', calls: 11, errors: 1 },

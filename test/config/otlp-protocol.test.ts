@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { DEFAULTS } from '../../src/config/defaults.js';
 import { ENV_VARIABLES } from '../../src/config/env.js';
-import { loadConfig, loadConfigText } from '../../src/config/load.js';
+import { loadConfig, loadConfigText, type LoadOptions } from '../../src/config/load.js';
 import { appendTracesPath, otlpProtocolLabel, otlpTracesUrl } from '../../src/config/otlp-endpoint.js';
 import { restartRequired } from '../../src/config/restart.js';
 import { tempDir, thrown } from './helpers.js';
@@ -76,7 +76,7 @@ describe('export.otlp.protocol', () => {
 });
 
 describe('the endpoint, resolved for the protocol', () => {
-  const endpoint = (env: Record<string, string>, options: { file?: string; cli?: Parameters<typeof loadConfig>[0]['cli'] } = {}) =>
+  const endpoint = (env: Record<string, string>, options: { file?: string; cli?: LoadOptions['cli'] } = {}) =>
     loadConfig({ env, ...options }).export.otlp.endpoint;
 
   test('grpc: every endpoint is used as given', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { loadConfigText } from '../../src/config/load.js';
 import { configToYaml, redactConfig } from '../../src/config/redact.js';
+import type { TracecarConfig } from '../../src/config/types.js';
 
 const FILE = `
 ingress: { target: "http://user:s3cret@app:3000/" }
@@ -18,7 +19,8 @@ sampling:
 
 describe('redactConfig', () => {
   const cfg = loadConfigText(FILE, 'r.yaml', {});
-  const red = redactConfig(cfg) as any;
+  // The redacted copy has the config's shape; only secret values are replaced.
+  const red = redactConfig(cfg) as unknown as TracecarConfig;
 
   test('every OTLP header value is redacted, keys kept', () => {
     expect(red.export.otlp.headers).toEqual({ 'x-honeycomb-team': 'REDACTED', 'x-tenant': 'REDACTED' });

@@ -21,6 +21,7 @@ import { parseExposition } from '../helpers/admin-prom.js';
 import { get, getJson, nearestRank, startInstrumentedApp, traceIdOf, until, type InstrumentedApp } from '../helpers/e2e-admin.js';
 import type { StoreSummary, TraceSummary } from '../../src/telemetry/store.js';
 import type { SpanRecord } from '../../src/telemetry/span.js';
+import type { TracecarConfig } from '../../src/config/types.js';
 
 interface TracesAnswer {
   traces: TraceSummary[];
@@ -290,7 +291,7 @@ describe('admin API, metrics, health and config with real proxied traffic', () =
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     expect(res.headers['x-content-format']).toBe('yaml');
-    const config = parseYaml(res.text) as Record<string, any>;
+    const config = parseYaml(res.text) as TracecarConfig;
     expect(config.service.name).toBe('frontend');
     expect(config.ingress.target).toBe(app.url);
     expect(config.egress.routes[0]).toMatchObject({ name: 'payments', target: payments.url });

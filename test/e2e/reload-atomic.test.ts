@@ -19,7 +19,7 @@ describe('reload is atomic per request', () => {
     const inFlight = [0, 1, 2].map(() => request(`${tc.url}/work`));
     await eventually(() => release.length === 3, 3000, 'three requests at the app');
     const restart = tc.tracecar.reload(
-      testConfig({ service: { name: 'after' }, ingress: { target: app.url }, chaos: { enabled: true, rules: [{ match: { path: '/new-only' }, abort: { status: 418, percent: 100 } }] } }),
+      testConfig({ service: { name: 'after' }, ingress: { target: app.url }, chaos: { enabled: true, rules: [{ match: { path: '/new-only' }, side: 'ingress', abort: { status: 418, percent: 100 } }] } }),
     );
     expect(restart).toEqual([]);
     const later = request(`${tc.url}/work`);

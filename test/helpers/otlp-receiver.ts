@@ -7,83 +7,15 @@
  * The exporter under test encodes with its own hand-written serializer (otlp-transformer 0.2xx),
  * so decoding here with the official generated code is an independent check of the wire format.
  */
-import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
-
-const require = createRequire(import.meta.url);
-
-/* ------------------------------------------------------------------------------------------ */
-/* The generated protobufjs root, typed only as far as this receiver reads it.                 */
-
-interface LongLike {
-  toString(): string;
-}
-interface ProtoAnyValue {
-  stringValue?: string;
-  boolValue?: boolean;
-  intValue?: number | LongLike;
-  doubleValue?: number;
-  arrayValue?: { values?: ProtoAnyValue[] };
-  kvlistValue?: { values?: ProtoKeyValue[] };
-  bytesValue?: Uint8Array;
-}
-interface ProtoKeyValue {
-  key: string;
-  value?: ProtoAnyValue;
-}
-interface ProtoEvent {
-  timeUnixNano: number | LongLike;
-  name: string;
-  attributes?: ProtoKeyValue[];
-}
-interface ProtoLink {
-  traceId: Uint8Array;
-  spanId: Uint8Array;
-  traceState?: string;
-  attributes?: ProtoKeyValue[];
-}
-interface ProtoSpan {
-  traceId: Uint8Array;
-  spanId: Uint8Array;
-  traceState?: string;
-  parentSpanId?: Uint8Array;
-  name: string;
-  kind: number;
-  startTimeUnixNano: number | LongLike;
-  endTimeUnixNano: number | LongLike;
-  attributes?: ProtoKeyValue[];
-  events?: ProtoEvent[];
-  links?: ProtoLink[];
-  status?: { code?: number; message?: string };
-}
-interface ProtoRequest {
-  resourceSpans?: Array<{
-    resource?: { attributes?: ProtoKeyValue[] };
-    scopeSpans?: Array<{ scope?: { name?: string; version?: string }; spans?: ProtoSpan[] }>;
-  }>;
-}
-interface MessageType<T> {
-  decode(data: Uint8Array): T;
-  encode(message: object): { finish(): Uint8Array };
-  create(properties?: object): object;
-}
-interface GeneratedRoot {
-  opentelemetry: {
-    proto: {
-      collector: {
-        trace: {
-          v1: {
-            ExportTraceServiceRequest: MessageType<ProtoRequest>;
-            ExportTraceServiceResponse: MessageType<object>;
-          };
-        };
-      };
-    };
-  };
-}
-
-const root = require('otlp-proto-0.52/build/src/generated/root.js') as GeneratedRoot;
-const { ExportTraceServiceRequest, ExportTraceServiceResponse } = root.opentelemetry.proto.collector.trace.v1;
+import {
+  ExportTraceServiceRequest,
+  ExportTraceServiceResponse,
+  type LongLike,
+  type ProtoAnyValue,
+  type ProtoKeyValue,
+  type ProtoRequest,
+} from './otlp-proto.js';
 
 /* ------------------------------------------------------------------------------------------ */
 /* What tests see.                                                                              */

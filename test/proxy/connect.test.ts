@@ -53,7 +53,7 @@ function connectVia(proxyPort: number, authority: string, headers: Record<string
 }
 
 /** Sends `payload` through the tunnel, half-closes, and collects everything that comes back. */
-function roundTrip(socket: Socket, payload: Buffer, head = Buffer.alloc(0)): Promise<Buffer> {
+function roundTrip(socket: Socket, payload: Buffer, head: Buffer = Buffer.alloc(0)): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [head];
     socket.on('data', (c: Buffer) => chunks.push(c));
