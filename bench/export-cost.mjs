@@ -30,8 +30,8 @@ const TICK_MS = 10;
 const PER_TICK = Math.max(1, Math.round((RATE * TICK_MS) / 1000));
 const TOTAL = PER_TICK * Math.round((SECONDS * 1000) / TICK_MS);
 
-const { createSpanExporter } = await import('../dist/telemetry/export.js').catch((err) => {
-  console.error('dist/telemetry/export.js not found — run `npm run build` first.', err.message);
+const { createSpanExporter } = await import('../dist/telemetry/export/index.js').catch((err) => {
+  console.error('dist/telemetry/export/index.js not found — run `npm run build` first.', err.message);
   process.exit(1);
 });
 const { newSpanId, newTraceId } = await import('../dist/telemetry/ids.js');

@@ -1,7 +1,7 @@
 /**
  * The span as tracecar records it on the request path: a plain object, cheap to build and to
  * post to a worker. Conversion to OpenTelemetry's ReadableSpan happens off the hot path
- * (telemetry/export), and the admin store keeps these as they are.
+ * (telemetry/export/convert.ts), and the admin store keeps these as they are.
  */
 export type SpanKindName = 'server' | 'client' | 'internal' | 'producer' | 'consumer';
 export type AttributeValue = string | number | boolean | string[] | number[] | boolean[];

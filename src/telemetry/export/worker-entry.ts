@@ -1,16 +1,16 @@
 /**
  * Where the export worker's code is, for `new Worker(...)`.
  *
- * - Built (dist/telemetry/*.js, what users run): the sibling `export-worker.js`.
+ * - Built (dist/telemetry/export/*.js, what users run): the sibling `worker.js`.
  * - From TypeScript sources (vitest runs src/*.ts without a build): Node 22.18+ strips types
  *   natively, so the worker starts from a tiny data: URL bootstrap that registers a resolve hook
- *   mapping the `./x.js` imports our sources use to `./x.ts`, then imports `export-worker.ts`.
+ *   mapping the `./x.js` imports our sources use to `./x.ts`, then imports `worker.ts`.
  *   Tests therefore always exercise the current sources, never a stale dist/.
  */
 import { existsSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { tracecarError } from '../errors.js';
+import { tracecarError } from '../../errors.js';
 
 const BOOTSTRAP = (target: string): string => `
 import { registerHooks } from 'node:module';
@@ -31,10 +31,10 @@ await import(${JSON.stringify(target)});
 
 /** The URL to hand to `new Worker()`. Throws TRC_ERR_EXPORT when no runnable worker code exists. */
 export function exportWorkerEntry(): URL {
-  const built = new URL('./export-worker.js', import.meta.url);
+  const built = new URL('./worker.js', import.meta.url);
   if (built.protocol !== 'file:' || existsSync(fileURLToPath(built))) return built;
 
-  const source = new URL('./export-worker.ts', import.meta.url);
+  const source = new URL('./worker.ts', import.meta.url);
   const features = process.features as { typescript?: string | false };
   const hooksAvailable = typeof (nodeModule as { registerHooks?: unknown }).registerHooks === 'function';
   if (existsSync(fileURLToPath(source)) && features.typescript && hooksAvailable) {

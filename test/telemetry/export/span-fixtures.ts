@@ -1,5 +1,5 @@
-import { newSpanId, newTraceId } from '../../src/telemetry/ids.js';
-import type { SpanRecord } from '../../src/telemetry/span.js';
+import { newSpanId, newTraceId } from '../../../src/telemetry/ids.js';
+import type { SpanRecord } from '../../../src/telemetry/span.js';
 
 /** A finished SERVER span as the request path records it; override any field. */
 export function serverSpan(overrides: Partial<SpanRecord> = {}): SpanRecord {

@@ -8,9 +8,9 @@
  * enqueue() is the only method the request path calls: a length check and a push. Exports are
  * started from a timer or setImmediate, never from inside enqueue().
  */
-import { tracecarError } from '../errors.js';
-import type { BatchSender } from './export-types.js';
-import type { SpanRecord } from './span.js';
+import { tracecarError } from '../../errors.js';
+import type { BatchSender } from './types.js';
+import type { SpanRecord } from '../span.js';
 
 export interface SpanQueueOptions {
   maxQueueSize: number;

@@ -5,10 +5,10 @@
 import { createServer } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { OtlpConfig } from '../../src/config/types.js';
-import { TracecarError } from '../../src/errors.js';
-import { createSpanExporter, type ExportMode, type SpanExporter, type SpanExporterOptions } from '../../src/telemetry/export.js';
-import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
+import type { OtlpConfig } from '../../../src/config/types.js';
+import { TracecarError } from '../../../src/errors.js';
+import { createSpanExporter, type ExportMode, type SpanExporter, type SpanExporterOptions } from '../../../src/telemetry/export/index.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../../helpers/otlp-receiver.js';
 import { manySpans, serverSpan } from './span-fixtures.js';
 
 const open: Array<{ close(): Promise<void> } | SpanExporter> = [];

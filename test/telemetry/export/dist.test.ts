@@ -1,24 +1,25 @@
 /**
  * The built exporter (dist/, what `npx tracecar` runs): the worker loads from the sibling
- * dist/telemetry/export-worker.js, exports to a real receiver, and an idle exporter never keeps
+ * dist/telemetry/export/worker.js, exports to a real receiver, and an idle exporter never keeps
  * the process alive. Skipped unless dist/ is at least as new as the export sources (`npm test`
  * builds first; a bare `vitest run` after editing src/ would otherwise test stale code).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../../helpers/otlp-receiver.js';
 
 const run = promisify(execFile);
-const srcDir = fileURLToPath(new URL('../../src/telemetry/', import.meta.url));
-const distDir = fileURLToPath(new URL('../../dist/telemetry/', import.meta.url));
-const distExport = `${distDir}export.js`;
+const packageVersion = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const srcDir = fileURLToPath(new URL('../../../src/telemetry/export/', import.meta.url));
+const distDir = fileURLToPath(new URL('../../../dist/telemetry/export/', import.meta.url));
+const distExport = `${distDir}index.js`;
 
 function distIsFresh(): boolean {
-  if (!existsSync(distExport) || !existsSync(`${distDir}export-worker.js`)) return false;
-  const sources = readdirSync(srcDir).filter((f) => /^(export|otlp-).*\.ts$/.test(f));
+  if (!existsSync(distExport) || !existsSync(`${distDir}worker.js`)) return false;
+  const sources = readdirSync(srcDir).filter((f) => f.endsWith('.ts'));
   const newestSource = Math.max(...sources.map((f) => statSync(srcDir + f).mtimeMs));
   const built = sources.map((f) => `${distDir}${f.replace(/\.ts$/, '.js')}`);
   return built.every((f) => existsSync(f) && statSync(f).mtimeMs >= newestSource);
@@ -44,7 +45,7 @@ describe.skipIf(!distIsFresh())('built exporter (dist/)', () => {
   let receiver: OtlpReceiver;
   afterAll(async () => receiver?.close());
 
-  it('runs the worker from dist/telemetry/export-worker.js and exports', async () => {
+  it('runs the worker from dist/telemetry/export/worker.js and exports', async () => {
     receiver = await startOtlpReceiver();
     const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', script(receiver.endpoint, true)], {
       timeout: 20_000,
@@ -54,7 +55,8 @@ describe.skipIf(!distIsFresh())('built exporter (dist/)', () => {
     const [span] = await receiver.waitForSpans(1);
     expect(span).toMatchObject({ name: 'GET /dist', traceId: '4bf92f3577b34da6a3ce929d0e0e4736', kind: 'server' });
     expect(span!.resource['service.name']).toBe('dist-check');
-    expect(span!.scopeVersion).toMatch(/^\d+\.\d+\.\d+/);
+    // The scope version is read from tracecar's package.json, relative to the built module.
+    expect(span!.scopeVersion).toBe(packageVersion);
   });
 
   it('an idle exporter (spans queued, no shutdown) does not keep the process alive', async () => {

@@ -6,8 +6,8 @@ import { SpanKind, SpanStatusCode, createTraceState, type Link, type SpanContext
 import { SDK_INFO, hrTimeDuration, millisToHrTime } from '@opentelemetry/core';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
-import type { ExportResource } from './export-types.js';
-import type { SpanKindName, SpanRecord, SpanStatus } from './span.js';
+import type { ExportResource } from './types.js';
+import type { SpanKindName, SpanRecord, SpanStatus } from '../span.js';
 
 export const TRACECAR_SCOPE = 'tracecar';
 

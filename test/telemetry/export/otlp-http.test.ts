@@ -7,10 +7,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { OtlpConfig, OtlpProtocol } from '../../src/config/types.js';
-import { decodeOtlpJson, decodeOtlpProtobuf } from '../../src/admin/otlp/decode.js';
-import { createSpanExporter, type ExportMode, type SpanExporter } from '../../src/telemetry/export.js';
-import type { SpanRecord } from '../../src/telemetry/span.js';
+import type { OtlpConfig, OtlpProtocol } from '../../../src/config/types.js';
+import { decodeOtlpJson, decodeOtlpProtobuf } from '../../../src/admin/otlp/decode.js';
+import { createSpanExporter, type ExportMode, type SpanExporter } from '../../../src/telemetry/export/index.js';
+import type { SpanRecord } from '../../../src/telemetry/span.js';
 import { manySpans, serverSpan } from './span-fixtures.js';
 
 interface Received {

@@ -1,5 +1,5 @@
-import type { OtlpConfig } from '../config/types.js';
-import type { SpanRecord } from './span.js';
+import type { OtlpConfig } from '../../config/types.js';
+import type { SpanRecord } from '../span.js';
 
 /** The finished-span path: a bounded queue in front of an OTLP exporter (gRPC or HTTP). */
 export interface SpanExporter {

@@ -16,8 +16,8 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import type { OTLPTraceExporter as HttpTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { otlpTracesUrl, type OtlpProtocol } from '../config/otlp-endpoint.js';
-import type { OtlpConfig } from '../config/types.js';
+import { otlpTracesUrl, type OtlpProtocol } from '../../config/otlp-endpoint.js';
+import type { OtlpConfig } from '../../config/types.js';
 
 type GrpcConfig = NonNullable<ConstructorParameters<typeof GrpcTraceExporter>[0]>;
 type GrpcMetadata = NonNullable<GrpcConfig['metadata']>;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWorkerSender, type WorkerSender } from '../../src/telemetry/export-worker-host.js';
-import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
+import { createWorkerSender, type WorkerSender } from '../../../src/telemetry/export/worker-host.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../../helpers/otlp-receiver.js';
 import { manySpans } from './span-fixtures.js';
 
 let receiver: OtlpReceiver | undefined;

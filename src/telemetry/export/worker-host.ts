@@ -7,12 +7,12 @@
  * exported inline too, so a broken worker never loses spans.
  */
 import { Worker } from 'node:worker_threads';
-import { tracecarError } from '../errors.js';
-import { createInlineSender } from './export-inline.js';
-import type { FromWorker, ToWorker } from './export-protocol.js';
-import type { BatchSender, ExportBackendOptions, ExportMode } from './export-types.js';
-import { exportWorkerEntry } from './export-worker-entry.js';
-import type { SpanRecord } from './span.js';
+import { tracecarError } from '../../errors.js';
+import { createInlineSender } from './inline-sender.js';
+import type { FromWorker, ToWorker } from './worker-protocol.js';
+import type { BatchSender, ExportBackendOptions, ExportMode } from './types.js';
+import { exportWorkerEntry } from './worker-entry.js';
+import type { SpanRecord } from '../span.js';
 
 export interface WorkerSender extends BatchSender {
   /** "inline" once the worker died and batches are exported on this thread. */

@@ -1,15 +1,15 @@
 /**
  * The export worker: owns conversion (SpanRecord → ReadableSpan), protobuf encoding and the
  * OTLP exporter (gRPC or HTTP), so none of that runs on the thread that serves requests. It receives
- * batches from export-worker-host and answers each with a result message.
+ * batches from worker-host.ts and answers each with a result message.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createInlineSender } from './export-inline.js';
-import type { FromWorker, ToWorker } from './export-protocol.js';
-import type { ExportBackendOptions } from './export-types.js';
+import { createInlineSender } from './inline-sender.js';
+import type { FromWorker, ToWorker } from './worker-protocol.js';
+import type { ExportBackendOptions } from './types.js';
 
 const port = parentPort;
-if (port === null) throw new Error('export-worker.js must run as a worker thread');
+if (port === null) throw new Error('the export worker (telemetry/export/worker.js) must run as a worker thread');
 
 const sender = createInlineSender(workerData as ExportBackendOptions);
 const reply = (message: FromWorker): void => port.postMessage(message);

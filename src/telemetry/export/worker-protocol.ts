@@ -1,5 +1,5 @@
-/** Messages between the main thread (export-worker-host) and the export worker. Plain data only. */
-import type { SpanRecord } from './span.js';
+/** Messages between the main thread (worker-host.ts) and the export worker (worker.ts). Plain data only. */
+import type { SpanRecord } from '../span.js';
 
 export type ToWorker =
   | { type: 'export'; id: number; spans: SpanRecord[] }

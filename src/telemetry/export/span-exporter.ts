@@ -9,12 +9,10 @@
  * own call stack, and in worker mode off the main thread entirely.
  */
 import { readFileSync } from 'node:fs';
-import { createInlineSender } from './export-inline.js';
-import { SpanQueue } from './export-queue.js';
-import type { BatchSender, ExportMode, SpanExporter, SpanExporterOptions } from './export-types.js';
-import { createWorkerSender, type WorkerSender } from './export-worker-host.js';
-
-export type { ExporterStats, ExportMode, ExportResource, SpanExporter, SpanExporterOptions } from './export-types.js';
+import { createInlineSender } from './inline-sender.js';
+import { SpanQueue } from './queue.js';
+import type { BatchSender, ExportMode, SpanExporter, SpanExporterOptions } from './types.js';
+import { createWorkerSender, type WorkerSender } from './worker-host.js';
 
 /**
  * Worker mode by default. bench/export-cost.mjs (10k spans/s, 14-attribute SERVER spans, live
@@ -70,10 +68,10 @@ export function createSpanExporter(options: SpanExporterOptions): SpanExporter {
   };
 }
 
-/** tracecar's version for the instrumentation scope; package.json is two levels up from src/ and dist/. */
+/** tracecar's version for the instrumentation scope; package.json is three levels up (src|dist/telemetry/export/). */
 function packageVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
     return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
   } catch {
     return '0.0.0';

@@ -2,8 +2,8 @@
  * The batch sender that converts, encodes and exports on the calling thread. Used directly in
  * "inline" mode, and inside the export worker in "worker" mode.
  */
-import { createSpanConverter } from './export-convert.js';
-import type { BatchSender, ExportBackendOptions } from './export-types.js';
+import { createSpanConverter } from './convert.js';
+import type { BatchSender, ExportBackendOptions } from './types.js';
 import { createOtlpTraceExporter, exportOnce } from './otlp-exporter.js';
 
 export function createInlineSender(options: ExportBackendOptions): BatchSender {

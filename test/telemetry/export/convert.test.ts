@@ -1,6 +1,6 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
-import { createSpanConverter } from '../../src/telemetry/export-convert.js';
+import { createSpanConverter } from '../../../src/telemetry/export/convert.js';
 import { serverSpan } from './span-fixtures.js';
 
 const convert = createSpanConverter({ serviceName: 'orders', attributes: { 'service.version': '1.0.0' } }, '0.1.0');
