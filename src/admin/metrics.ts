@@ -4,15 +4,10 @@
  * the request path: each is a label lookup and an increment.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ExportQueueStats } from '../telemetry/export/index.js';
+import { knownMethod } from '../telemetry/http-method.js';
 
 export type Side = 'ingress' | 'egress';
-
-export interface ExportStats {
-  exported: number;
-  dropped: number;
-  queued: number;
-  failedExports: number;
-}
 
 export interface StoreStatsSnapshot {
   traces: number;
@@ -32,7 +27,7 @@ export interface Metrics {
   /** An egress request that could not be tied to the trace of the ingress request it belongs to. */
   propagationLost(route: string): void;
   /** Span export counters, read at scrape time. A later call replaces the source. */
-  exportStats(fn: () => ExportStats): void;
+  exportStats(fn: () => ExportQueueStats): void;
   /** Trace store sizes, read at scrape time. */
   storeStats(fn: () => StoreStatsSnapshot): void;
   /** Spans received on the admin OTLP/HTTP receiver; rejected = not stored (bad ids). */
@@ -47,14 +42,6 @@ const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
 
 /** Distinct route label values kept before further routes are reported as "other" (cardinality guard). */
 export const MAX_ROUTES = 200;
-
-const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
-
-/** Standard methods as they are, anything else as "_OTHER" (the OpenTelemetry convention). */
-export function methodLabel(method: string): string {
-  const m = method.toUpperCase();
-  return KNOWN_METHODS.has(m) ? m : '_OTHER';
-}
 
 export function statusClass(status: number): string {
   if (!Number.isFinite(status) || status < 100 || status > 599) return 'error';
@@ -128,10 +115,10 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     registers: [registry],
   });
 
-  let exportSource: (() => ExportStats) | undefined;
+  let exportSource: (() => ExportQueueStats) | undefined;
   let storeSource: (() => StoreStatsSnapshot) | undefined;
 
-  function readExport(): ExportStats | undefined {
+  function readExport(): ExportQueueStats | undefined {
     try {
       return exportSource?.();
     } catch {
@@ -188,7 +175,7 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     },
     requestFinished(side, route, method, status, durationMs) {
       const r = routeLabel(route);
-      const labels = { side, route: r, method: methodLabel(method), status_class: statusClass(status) };
+      const labels = { side, route: r, method: knownMethod(method), status_class: statusClass(status) };
       requests.inc(labels);
       duration.observe(labels, Math.max(0, durationMs) / 1000);
       inFlight.dec({ side, route: r });

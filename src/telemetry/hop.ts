@@ -15,7 +15,9 @@ import {
   ATTR_URL_QUERY,
   ATTR_URL_SCHEME,
   ATTR_USER_AGENT_ORIGINAL,
+  HTTP_REQUEST_METHOD_VALUE_OTHER,
 } from '@opentelemetry/semantic-conventions';
+import { knownMethod } from './http-method.js';
 import type { Attributes, SpanEvent, SpanKindName, SpanLink, SpanRecord, SpanStatus } from './span.js';
 
 // Incubating semconv names (stable enough to rely on, not yet exported from the stable entry point).
@@ -37,8 +39,6 @@ export const TC = {
   side: 'tracecar.side',
   errorCode: 'tracecar.error.code',
 } as const;
-
-const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
 
 /**
  * Everything the request path learns about one proxied request, kept as plain fields; attributes
@@ -137,12 +137,9 @@ export interface ResourceInfo {
 
 export function toSpanRecord(hop: Hop, res: ResourceInfo): SpanRecord {
   const a: Attributes = {};
-  const method = hop.method.toUpperCase();
-  if (KNOWN_METHODS.has(method)) a[ATTR_HTTP_REQUEST_METHOD] = method;
-  else {
-    a[ATTR_HTTP_REQUEST_METHOD] = '_OTHER';
-    a[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = hop.method;
-  }
+  const method = knownMethod(hop.method);
+  a[ATTR_HTTP_REQUEST_METHOD] = method;
+  if (method === HTTP_REQUEST_METHOD_VALUE_OTHER) a[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = hop.method;
   if (hop.kind === 'server') {
     a[ATTR_URL_PATH] = hop.path;
     if (hop.query) a[ATTR_URL_QUERY] = hop.query;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { register as globalRegistry } from 'prom-client';
-import { createMetrics, methodLabel, statusClass } from '../../src/admin/metrics.js';
+import { createMetrics, statusClass } from '../../src/admin/metrics.js';
 import { parseExposition } from '../helpers/admin-prom.js';
 import { startTestAdmin, type TestAdmin } from '../helpers/admin-server.js';
 
@@ -13,14 +13,20 @@ describe('metrics', () => {
 
   it('maps status codes to classes and methods to bounded labels', () => {
     expect([200, 204, 301, 404, 499, 503, 0, -1, 700].map(statusClass)).toEqual(['2xx', '2xx', '3xx', '4xx', '4xx', '5xx', 'error', 'error', 'error']);
-    expect(methodLabel('get')).toBe('GET');
-    expect(methodLabel('BREW')).toBe('_OTHER');
+  });
+
+  it('labels methods with the spans\' rule: well-known ones (QUERY included) upper case, others _OTHER', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    for (const method of ['get', 'QUERY', 'BREW', 'purge']) metrics.requestFinished('ingress', 'r', method, 200, 1);
+    const m = parseExposition(await metrics.render());
+    const count = (method: string) => m.value('tracecar_requests_total', { side: 'ingress', route: 'r', method, status_class: '2xx' });
+    expect([count('GET'), count('QUERY'), count('_OTHER')]).toEqual([1, 1, 2]);
   });
 
   it('records requests, in-flight, chaos, reloads, lost propagation and export stats; /metrics serves them', async () => {
     const metrics = createMetrics();
     admin = await startTestAdmin({ metrics });
-    metrics.exportStats(() => ({ exported: 41, dropped: 2, queued: 5, failedExports: 1 }));
+    metrics.exportStats(() => ({ exported: 41, dropped: 2, droppedQueueFull: 1, queued: 5, failedExports: 1 }));
 
     metrics.requestStarted('ingress', 'GET /orders/:id');
     metrics.requestStarted('ingress', 'GET /orders/:id');
@@ -86,7 +92,7 @@ describe('metrics', () => {
   it('reads export stats at scrape time', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
     let exported = 0;
-    metrics.exportStats(() => ({ exported, dropped: 0, queued: 0, failedExports: 0 }));
+    metrics.exportStats(() => ({ exported, dropped: 0, droppedQueueFull: 0, queued: 0, failedExports: 0 }));
     exported = 10;
     expect(parseExposition(await metrics.render()).value('tracecar_spans_exported_total')).toBe(10);
     exported = 25;

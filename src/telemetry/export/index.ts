@@ -11,4 +11,4 @@
  *   types.ts           the interfaces between these parts
  */
 export { createSpanExporter, DEFAULT_EXPORT_MODE } from './span-exporter.js';
-export type { ExporterStats, ExportMode, ExportResource, SpanExporter, SpanExporterOptions } from './types.js';
+export type { ExportQueueStats, ExporterStats, ExportMode, ExportResource, SpanExporter, SpanExporterOptions } from './types.js';

@@ -9,7 +9,7 @@
  * started from a timer or setImmediate, never from inside enqueue().
  */
 import { tracecarError } from '../../errors.js';
-import type { BatchSender } from './types.js';
+import type { BatchSender, ExportQueueStats } from './types.js';
 import type { SpanRecord } from '../span.js';
 
 export interface SpanQueueOptions {
@@ -19,15 +19,6 @@ export interface SpanQueueOptions {
   /** An export still unsettled after this long is counted as failed and the queue moves on. */
   exportTimeout: number;
   onError?: (err: Error) => void;
-}
-
-export interface SpanQueueStats {
-  exported: number;
-  dropped: number;
-  droppedQueueFull: number;
-  queued: number;
-  failedExports: number;
-  lastError?: string;
 }
 
 export class SpanQueue {
@@ -82,7 +73,7 @@ export class SpanQueue {
     }
   }
 
-  stats(): SpanQueueStats {
+  stats(): ExportQueueStats {
     return {
       exported: this.exported,
       dropped: this.droppedQueueFull + this.droppedOther,

@@ -12,7 +12,8 @@ export interface SpanExporter {
   stats(): ExporterStats;
 }
 
-export interface ExporterStats {
+/** The export queue's counters (SpanQueue.stats()), as /metrics and tests read them. */
+export interface ExportQueueStats {
   /** Spans the collector accepted. */
   exported: number;
   /** Spans that will never reach the collector: queue full, failed batches, enqueued after shutdown. */
@@ -23,7 +24,11 @@ export interface ExporterStats {
   queued: number;
   /** Export calls (batches) that failed. */
   failedExports: number;
+  /** The message of the last failed export. */
   lastError?: string;
+}
+
+export interface ExporterStats extends ExportQueueStats {
   /** The mode actually running (a worker that cannot start falls back to inline). */
   mode: ExportMode;
 }
