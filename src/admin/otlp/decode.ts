@@ -8,6 +8,8 @@
  * rejected, a malformed body is an OtlpDecodeError (→ 400).
  */
 import { readFileSync } from 'node:fs';
+// protobufjs 7 on purpose: the OTLP gRPC exporter's @grpc/grpc-js → @grpc/proto-loader needs ^7, so
+// depending on 7 ships one copy instead of two majors. Move to 8 when proto-loader does (grpc-node#3062).
 import protobuf from 'protobufjs';
 import type { AttributeValue, Attributes, SpanKindName, SpanRecord, SpanStatus } from '../../telemetry/span.js';
 
