@@ -7,7 +7,7 @@ import { CHAOS_HEADER, hasHeaderFault, parseChaosHeader } from './header.js';
 import { createPlan, isEmptyDraft, normalizeDraft, type FaultDraft } from './plan.js';
 import { seededRandom } from './random.js';
 import type { Chaos, ChaosInput, ChaosStats, FaultPlan } from './types.js';
-import { formatSize } from './units.js';
+import { formatSize } from '../config/units.js';
 
 interface CompiledRule {
   name: string;

@@ -1,5 +1,5 @@
 import type { ChaosSide } from './types.js';
-import { parseDurationMs, parseSize } from './units.js';
+import { durationMs, sizeBytes } from '../config/units.js';
 
 /** Request header that triggers faults per request; honoured only when `chaos.allowHeader: true`. */
 export const CHAOS_HEADER = 'x-tracecar-chaos';
@@ -16,8 +16,9 @@ export const CHAOS_HEADER = 'x-tracecar-chaos';
  *             / "slowbody=" duration     hold each response body chunk this long
  *             / "side=" ( "ingress" / "egress" / "both" )   where it applies; default ingress
  *             / "rule=" anything         ignored (so a response's x-tracecar-chaos value replays)
- *   duration  = number [ "ms" / "s" ]    bare number = milliseconds    e.g. 300ms, 1.5s
- *   size      = number [ "b" / "kb" / "mb" ]  kb = 1024 bytes, bare = bytes   e.g. 10kb
+ *   duration  = the config file's: 300ms, 1.5s, 1m, bare number = milliseconds
+ *   size      = the config file's: 512b, 10kb (10000 bytes), 64kib (65536), 1mb, 1mib,
+ *               bare number = bytes (kb/mb/gb powers of 1000, kib/mib/gib of 1024; see config/units.ts)
  *
  * Example: `x-tracecar-chaos: delay=300ms; throttle=10kb`. Header faults always fire (no
  * percent), take precedence over rules and still count against maxActiveFaults. Malformed or
@@ -48,8 +49,8 @@ export function parseChaosHeader(value: string | string[]): HeaderFaults {
     };
     switch (name) {
       case 'delay': {
-        const ms = arg === null ? null : parseDurationMs(arg);
-        if (ms === null) bad('expected a duration like 300ms or 1.5s');
+        const ms = arg === null ? undefined : durationMs(arg);
+        if (ms === undefined) bad('expected a duration like 300ms or 1.5s');
         else out.delayMs = ms;
         break;
       }
@@ -60,20 +61,20 @@ export function parseChaosHeader(value: string | string[]): HeaderFaults {
         break;
       }
       case 'reset': {
-        const bytes = arg === null ? 0 : parseSize(arg);
-        if (bytes === null) bad('expected nothing or a size like 4kb');
+        const bytes = arg === null ? 0 : sizeBytes(arg);
+        if (bytes === undefined) bad('expected nothing or a size like 4kb');
         else out.resetAfterBytes = bytes;
         break;
       }
       case 'throttle': {
-        const bps = arg === null ? null : parseSize(arg);
-        if (bps === null || bps <= 0) bad('expected a positive size per second like 10kb');
+        const bps = arg === null ? undefined : sizeBytes(arg);
+        if (bps === undefined || bps <= 0) bad('expected a positive size per second like 10kb');
         else out.throttleBytesPerSecond = bps;
         break;
       }
       case 'slowbody': {
-        const ms = arg === null ? null : parseDurationMs(arg);
-        if (ms === null) bad('expected a duration like 50ms');
+        const ms = arg === null ? undefined : durationMs(arg);
+        if (ms === undefined) bad('expected a duration like 50ms');
         else out.slowBodyChunkDelayMs = ms;
         break;
       }

@@ -1,5 +1,5 @@
 import type { ChaosEvent, ChaosSide, FaultPlan } from './types.js';
-import { formatSize } from './units.js';
+import { formatSize } from '../config/units.js';
 
 /** The faults chosen for one request, before the cap check turns them into a FaultPlan. */
 export interface FaultDraft {

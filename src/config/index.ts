@@ -2,7 +2,7 @@ export type * from './types.js';
 export { DEFAULTS } from './defaults.js';
 export { loadConfig, loadConfigText, type LoadOptions } from './load.js';
 export { ConfigError, isConfigError, formatProblem, formatProblems, type ConfigProblem } from './problems.js';
-export { parseDuration, parseListen, parsePercent, parseRatio, parseSize, formatListen, isHttpUrl, type ListenAddress } from './units.js';
+export { durationMs, parseDuration, parseListen, parsePercent, parseRatio, parseSize, sizeBytes, formatSize, formatListen, isHttpUrl, type ListenAddress } from './units.js';
 export { redactConfig, configToYaml, REDACTED } from './redact.js';
 export { runValidate, type CommandOutput } from './validate-command.js';
 export { watchConfig, type WatchOptions, type ConfigWatcher } from './watch.js';

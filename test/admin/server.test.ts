@@ -113,6 +113,7 @@ describe('admin server', () => {
     expect(await ids('?route=%2Finvoices')).toEqual([old.traceId]);
     expect(await ids('?minDuration=500')).toEqual([slow[0].traceId]);
     expect(await ids('?minDuration=0.5s')).toEqual([slow[0].traceId]);
+    expect(await ids('?minDuration=0.5S')).toEqual([slow[0].traceId]); // the config file's duration grammar
     expect(await ids('?maxDuration=5ms')).toEqual([old.traceId]);
     expect(await ids('?last=15m')).toEqual([slow[0].traceId, bad[0].traceId, ok[0].traceId]);
     expect(await ids(`?since=${base + 500}&until=${base + 1500}`)).toEqual([bad[0].traceId]);
@@ -121,7 +122,7 @@ describe('admin server', () => {
     expect(await ids('?correlationId=req-bad')).toEqual([bad[0].traceId]);
     expect(await ids('?limit=1')).toEqual([slow[0].traceId]);
 
-    for (const badQuery of ['?status=maybe', '?minDuration=fast', '?limit=0', '?traceId=xyz', '?since=yesterday']) {
+    for (const badQuery of ['?status=maybe', '?minDuration=fast', '?last=15%20m', '?limit=0', '?traceId=xyz', '?since=yesterday']) {
       const res = await fetch(admin.url + 'api/traces' + badQuery);
       expect(res.status, badQuery).toBe(400);
       expect((await bodyOf<ApiErrorBody>(res)).error).toBeTypeOf('string');

@@ -113,7 +113,7 @@ describe('dice: each fault rolls its own percent, in order delay, abort, reset, 
     expect(plan.abort).toBeUndefined(); // 0.1·100 = 10, not < 10
     expect(plan.throttle).toEqual({ bytesPerSecond: 10240 });
     expect(plan.slowBody).toBeUndefined();
-    expect(plan.describe()).toBe('delay=300ms;throttle=10kb;rule=rules[0]');
+    expect(plan.describe()).toBe('delay=300ms;throttle=10kib;rule=rules[0]');
   });
 
   it('a miss on the delay roll does not draw a delay', () => {
@@ -142,7 +142,7 @@ describe('dice: each fault rolls its own percent, in order delay, abort, reset, 
     expect(withReset.reset).toEqual({ afterBytes: 0 });
     expect([withReset.throttle, withReset.slowBody]).toEqual([undefined, undefined]);
     const later = createChaos(config([{ ...noAbort, reset: { percent: 100, afterBytes: 1000 } }]), { random: always }).plan(req())!;
-    expect(later.describe()).toBe('delay=5ms;reset=1000b;throttle=100b;slowbody=5ms;rule=rules[0]');
+    expect(later.describe()).toBe('delay=5ms;reset=1kb;throttle=100b;slowbody=5ms;rule=rules[0]');
   });
 
   it('exact plans for seed 42 (same config + same seed → same run)', () => {
@@ -167,7 +167,7 @@ describe('dice: each fault rolls its own percent, in order delay, abort, reset, 
       'delay=225ms;rule=rules[0]',
       'delay=276ms;rule=rules[0]',
       'delay=200ms;rule=rules[0]',
-      'delay=194ms;throttle=10kb;rule=rules[0]',
+      'delay=194ms;throttle=10kib;rule=rules[0]',
       'abort=503;rule=rules[0]',
       'delay=137ms;rule=rules[0]',
       'delay=135ms;rule=rules[0]',
@@ -189,7 +189,7 @@ describe('describe() and events()', () => {
       { random: always },
     );
     const plan = chaos.plan(req({ side: 'egress' }))!;
-    expect(plan.describe()).toBe('delay=212ms;reset=4kb;throttle=2mb;slowbody=25ms;side=egress;rule=rules[0]');
+    expect(plan.describe()).toBe('delay=212ms;reset=4kib;throttle=2mib;slowbody=25ms;side=egress;rule=rules[0]');
     const common = { 'tracecar.chaos.rule': 'rules[0]', 'tracecar.chaos.side': 'egress', 'tracecar.chaos.source': 'rule' };
     expect(plan.events()).toEqual([
       { name: 'tracecar.chaos.delay', attributes: { ...common, 'tracecar.chaos.delay.ms': 212, 'tracecar.chaos.delay.distribution': 'fixed' } },
@@ -215,7 +215,7 @@ describe('describe() and events()', () => {
     expect(chaos.toString()).toBe(
       'Chaos{enabled=true, allowHeader=false, maxActiveFaults=5, seed=42, rules=[' +
         'rules[0]{path=/inventory/**} side=egress: delay=normal(200ms±50ms)@10%, ' +
-        'rules[1]{method=POST} side=ingress: abort=503@1%, reset=1kb@0.5%]}',
+        'rules[1]{method=POST} side=ingress: abort=503@1%, reset=1kib@0.5%]}',
     );
   });
 });
@@ -245,10 +245,15 @@ describe('x-tracecar-chaos header trigger', () => {
   it.each([
     ['abort=503', { abort: { status: 503, body: 'fault injected by tracecar: abort 503 (header)\n' } }],
     ['reset', { reset: { afterBytes: 0 } }],
-    ['reset=2kb', { reset: { afterBytes: 2048 } }],
-    ['throttle=10kb', { throttle: { bytesPerSecond: 10240 } }],
+    ['reset=2kb', { reset: { afterBytes: 2000 } }],
+    ['reset=2KiB', { reset: { afterBytes: 2048 } }],
+    ['throttle=10kb', { throttle: { bytesPerSecond: 10_000 } }],
+    ['throttle=10kib', { throttle: { bytesPerSecond: 10_240 } }],
+    ['throttle=1MB', { throttle: { bytesPerSecond: 1_000_000 } }],
     ['slowbody=50ms', { slowBody: { chunkDelayMs: 50 } }],
     ['Delay=1.5s; THROTTLE=512b', { delayMs: 1500, throttle: { bytesPerSecond: 512 } }],
+    ['delay=1m30s', { delayMs: 90_000 }],
+    ['slowbody=0.5ms', { slowBody: { chunkDelayMs: 0.5 } }],
     ['delay=250, abort=429', { delayMs: 250, abort: { status: 429, body: 'fault injected by tracecar: abort 429 (header)\n' } }],
   ])('%s', (value, expected) => {
     const plan = createChaos(config([], { allowHeader: true })).plan(req({ headers: { 'x-tracecar-chaos': value } }));
@@ -257,8 +262,8 @@ describe('x-tracecar-chaos header trigger', () => {
 
   it('a response header value replays as a request header', () => {
     const chaos = createChaos(config([], { allowHeader: true }));
-    const value = 'delay=212ms;reset=4kb;throttle=10kb;slowbody=25ms;rule=rules[3]';
-    expect(chaos.plan(req({ headers: { 'x-tracecar-chaos': value } }))!.describe()).toBe('delay=212ms;reset=4kb;throttle=10kb;slowbody=25ms;rule=header');
+    const value = 'delay=212ms;reset=4kb;throttle=10kib;slowbody=25ms;rule=rules[3]';
+    expect(chaos.plan(req({ headers: { 'x-tracecar-chaos': value } }))!.describe()).toBe('delay=212ms;reset=4kb;throttle=10kib;slowbody=25ms;rule=header');
   });
 
   it('applies on ingress by default; side=egress|both moves it', () => {
@@ -269,7 +274,7 @@ describe('x-tracecar-chaos header trigger', () => {
     expect(chaos.plan(req({ side: 'egress', headers: { 'x-tracecar-chaos': 'abort=503;side=both' } }))).not.toBeNull();
   });
 
-  it.each(['abort=99', 'abort=600', 'abort=5xx', 'delay=soon', 'throttle=0', 'throttle', 'explode=1', ''])(
+  it.each(['abort=99', 'abort=600', 'abort=5xx', 'delay=soon', 'delay=1 s', 'throttle=0', 'throttle', 'throttle=10kbit', 'explode=1', ''])(
     'invalid header %j is as if absent (the rules decide)',
     (value) => {
       const chaos = createChaos(config(rules, { allowHeader: true }), { random: always });
@@ -280,7 +285,7 @@ describe('x-tracecar-chaos header trigger', () => {
 
 describe('parseChaosHeader', () => {
   it('keeps the valid directives and reports the rest', () => {
-    expect(parseChaosHeader(['delay=soon; abort=503', 'explode, reset=1mb, rule=rules[0]'])).toEqual({
+    expect(parseChaosHeader(['delay=soon; abort=503', 'explode, reset=1mib, rule=rules[0]'])).toEqual({
       abortStatus: 503,
       resetAfterBytes: 1024 * 1024,
       side: 'ingress',

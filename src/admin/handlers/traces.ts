@@ -4,18 +4,16 @@
  * since, until (epoch ms or ISO time), last (a window such as "15m", instead of since), traceId,
  * correlationId, limit.
  */
+import { durationMs } from '../../config/units.js';
 import { HttpError, sendJson, type Handler } from '../http.js';
 import type { TraceFilter, TraceStore } from '../../telemetry/store.js';
 import type { TracesResponse } from '../api-types.js';
 
-const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** "250" (ms), "250ms", "1.5s", "15m", "1h" → milliseconds. */
-export function parseDurationMs(value: string, name: string): number {
-  const m = DURATION.exec(value.trim());
-  if (!m) throw new HttpError(400, `${name} must be a duration in milliseconds or with a unit (250ms, 2s, 5m), got "${value}"`);
-  return Number(m[1]) * UNIT_MS[m[2] ?? 'ms'];
+/** "250" (ms), "250ms", "1.5s", "15m", "1h" (the config file's durations) → milliseconds, else a 400. */
+function durationParam(value: string, name: string): number {
+  const ms = durationMs(value);
+  if (ms === undefined) throw new HttpError(400, `${name} must be a duration in milliseconds or with a unit (250ms, 2s, 5m), got "${value}"`);
+  return ms;
 }
 
 function parseTime(value: string, name: string): number {
@@ -44,13 +42,13 @@ export function parseTraceFilter(params: URLSearchParams, now = Date.now()): Tra
   const errors = get('errors');
   if (errors === '1' || errors === 'true') filter.status = 'error';
   const minDuration = get('minDuration');
-  if (minDuration) filter.minDuration = parseDurationMs(minDuration, 'minDuration');
+  if (minDuration) filter.minDuration = durationParam(minDuration, 'minDuration');
   const maxDuration = get('maxDuration');
-  if (maxDuration) filter.maxDuration = parseDurationMs(maxDuration, 'maxDuration');
+  if (maxDuration) filter.maxDuration = durationParam(maxDuration, 'maxDuration');
   const since = get('since');
   if (since) filter.since = parseTime(since, 'since');
   const last = get('last');
-  if (last) filter.since = now - parseDurationMs(last, 'last');
+  if (last) filter.since = now - durationParam(last, 'last');
   const until = get('until');
   if (until) filter.until = parseTime(until, 'until');
   const traceId = get('traceId');
