@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { startCli } from '../helpers/cli.js';
 import { startUpstream, type Upstream } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('tracecar CLI: start banner, JSON access log, graceful SIGTERM', () => {
   let app: Upstream | undefined;
@@ -19,9 +20,8 @@ describe('tracecar CLI: start banner, JSON access log, graceful SIGTERM', () => 
       const res = await request(`http://127.0.0.1:${cli.ingressPort}/hello`);
       expect(res.statusCode).toBe(200);
       await res.body.text();
-      const deadline = Date.now() + 3000;
-      while (!cli.stdout().includes('"msg":"request"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-      const line = JSON.parse(cli.stdout().trim().split('\n').find((l) => l.includes('"msg":"request"'))!);
+      const logged = await waitFor(() => cli.stdout().split('\n').find((l) => l.includes('"msg":"request"')), 5000, 'the access log line');
+      const line = JSON.parse(logged) as { trace_id: string };
       expect(line).toMatchObject({ method: 'GET', path: '/hello', status: 200 });
       expect(line.trace_id).toMatch(/^[0-9a-f]{32}$/);
     } finally {
@@ -31,15 +31,17 @@ describe('tracecar CLI: start banner, JSON access log, graceful SIGTERM', () => 
   });
 
   it('SIGTERM stops accepting, finishes in-flight requests, then exits 0', async () => {
+    // The app answers only when the test says so: the request is in flight for as long as needed.
+    let answer: (() => void) | undefined;
     app = await startUpstream((_req, res) => {
-      setTimeout(() => res.end('finished late'), 700);
+      answer = () => res.end('finished late');
     });
     const cli = await startCli(['--target', app.url, '--port', '127.0.0.1:0', '--no-admin']);
     const inflight = request(`http://127.0.0.1:${cli.ingressPort}/slow`);
-    // Let the request reach the app before the signal.
-    const t0 = Date.now();
-    while (app.requests.length === 0 && Date.now() - t0 < 3000) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => answer, 5000, 'the request at the app');
     cli.child.kill('SIGTERM');
+    await waitFor(() => cli.stderr().includes('draining'), 5000, 'the drain notice');
+    answer!();
     const res = await inflight;
     expect(res.statusCode).toBe(200);
     expect(await res.body.text()).toBe('finished late');

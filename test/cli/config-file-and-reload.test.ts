@@ -5,14 +5,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { runCli, startCli } from '../helpers/cli.js';
 import { startUpstream, type Upstream } from '../helpers/harness.js';
-
-async function waitFor(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { waitFor } from '../helpers/wait.js';
 
 describe('config file: validate, run, hot reload', () => {
   let dir: string;
@@ -54,13 +47,13 @@ describe('config file: validate, run, hot reload', () => {
       const next = `${base}chaos:\n  enabled: true\n  rules:\n    - match: { path: /x }\n      abort: { status: 503, percent: 100 }\n`;
       writeFileSync(`${file}.tmp`, next);
       renameSync(`${file}.tmp`, file);
-      await waitFor(() => cli.stderr().includes('config reloaded'), 'reload');
+      await waitFor(() => cli.stderr().includes('config reloaded'), 5000, 'reload');
       res = await request(url);
       expect(res.statusCode).toBe(503);
       await res.body.text();
 
       writeFileSync(file, `${base}chaos:\n  enabled: true\n  rulez: []\n`);
-      await waitFor(() => cli.stderr().includes('config reload rejected'), 'rejection');
+      await waitFor(() => cli.stderr().includes('config reload rejected'), 5000, 'rejection');
       expect(cli.stderr()).toMatch(/tracecar\.yaml:5:3 {2}chaos\.rulez: unknown key "rulez" \(did you mean "rules"\?\)/);
       res = await request(url);
       expect(res.statusCode).toBe(503); // the last good config still applies
@@ -69,7 +62,7 @@ describe('config file: validate, run, hot reload', () => {
       // SIGHUP reloads too; a listener change is reported as needing a restart.
       writeFileSync(file, `service: { name: reload-test }\ningress: { listen: "127.0.0.1:1", target: ${app.url} }\n`);
       cli.child.kill('SIGHUP');
-      await waitFor(() => cli.stderr().includes('restart needed for: ingress.listen'), 'restart notice');
+      await waitFor(() => cli.stderr().includes('restart needed for: ingress.listen'), 5000, 'restart notice');
       res = await request(url);
       expect(res.statusCode).toBe(200);
       await res.body.text();

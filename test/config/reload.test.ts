@@ -7,17 +7,9 @@ import { restartRequired } from '../../src/config/restart.js';
 import type { TracecarConfig } from '../../src/config/types.js';
 import { watchConfig, type ConfigWatcher } from '../../src/config/watch.js';
 import { tempDir } from './helpers.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
 const tmp = tempDir();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for the watcher');
-    await sleep(10);
-  }
-}
 
 /** Replace the file the way editors and kubectl do: write a sibling, rename over. */
 function replaceAtomically(file: string, text: string): void {
@@ -60,7 +52,7 @@ describe('hot reload', () => {
     const w = start('good.yaml', 'log: { level: info }\n');
     const before = w.current();
     replaceAtomically(w.file, 'log: { level: debug }\n');
-    await waitFor(() => w.changes.length === 1);
+    await waitFor(() => w.changes.length === 1, 5000, 'the watcher\'s change');
     expect(w.changes[0]!.prev).toBe(before);
     expect(w.changes[0]!.next.log.level).toBe('debug');
     expect(w.current().log.level).toBe('debug');
@@ -70,7 +62,7 @@ describe('hot reload', () => {
   test('an in-place write (no rename) is seen too', async () => {
     const w = start('inplace.yaml', 'log: { level: info }\n');
     writeFileSync(w.file, 'log: { level: warn }\n');
-    await waitFor(() => w.changes.length === 1);
+    await waitFor(() => w.changes.length === 1, 5000, 'the watcher\'s change');
     expect(w.current().log.level).toBe('warn');
   });
 
@@ -78,7 +70,7 @@ describe('hot reload', () => {
     const w = start('bad.yaml', 'sampling: { default: { ratio: 0.5 } }\n');
     const good = w.current();
     replaceAtomically(w.file, 'sampling:\n  default: { ratio: 5 }\n');
-    await waitFor(() => w.errors.length === 1);
+    await waitFor(() => w.errors.length === 1, 5000, 'the watcher\'s error');
     const err = w.errors[0] as ConfigError;
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.code).toBe('TRC_ERR_CONFIG_INVALID');
@@ -88,7 +80,7 @@ describe('hot reload', () => {
 
     // fixing the file applies the fix, relative to the last good config
     replaceAtomically(w.file, 'sampling: { default: { ratio: 0.25 } }\n');
-    await waitFor(() => w.changes.length === 1);
+    await waitFor(() => w.changes.length === 1, 5000, 'the watcher\'s change');
     expect(w.changes[0]!.prev).toBe(good);
     expect(w.current().sampling.default.ratio).toBe(0.25);
   });
@@ -96,7 +88,7 @@ describe('hot reload', () => {
   test('a YAML syntax error is reported the same way', async () => {
     const w = start('syntax.yaml', 'log: { level: info }\n');
     replaceAtomically(w.file, 'log: { level: "info }\n');
-    await waitFor(() => w.errors.length === 1);
+    await waitFor(() => w.errors.length === 1, 5000, 'the watcher\'s error');
     expect((w.errors[0] as ConfigError).code).toBe('TRC_ERR_CONFIG_PARSE');
     expect(w.current().log.level).toBe('info');
   });
@@ -106,7 +98,7 @@ describe('hot reload', () => {
     const levels = ['debug', 'warn', 'error', 'trace', 'fatal', 'debug', 'warn', 'error'];
     // Each write fires its own fs events; without the debounce every one would be a reload.
     for (const level of levels) writeFileSync(w.file, `log: { level: ${level} }\n`);
-    await waitFor(() => w.changes.length >= 1);
+    await waitFor(() => w.changes.length >= 1, 5000, 'the watcher\'s change');
     await sleep(200);
     expect(w.loads()).toBe(1);
     expect(w.changes).toHaveLength(1);
@@ -116,7 +108,7 @@ describe('hot reload', () => {
   test('a rewrite with the same meaning is not a change', async () => {
     const w = start('same.yaml', 'log: { level: info }\n');
     replaceAtomically(w.file, '# reformatted\nlog:\n  level: info\n');
-    await waitFor(() => w.loads() === 1);
+    await waitFor(() => w.loads() === 1, 5000, 'a reload');
     await sleep(100);
     expect(w.changes).toEqual([]);
   });

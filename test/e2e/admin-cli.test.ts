@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { startCli, type RunningCli } from '../helpers/cli.js';
 import { startUpstream, type Upstream } from '../helpers/harness.js';
-import { get, listeningPorts, traceIdOf, until } from '../helpers/e2e-admin.js';
+import { get, listeningPorts, traceIdOf } from '../helpers/e2e-admin.js';
+import { waitFor } from '../helpers/wait.js';
 
 const DEFAULT_ADMIN_PORT = 9901;
 
@@ -55,7 +56,7 @@ describe('tracecar CLI admin listener', () => {
     const res = await request(`http://127.0.0.1:${started.ingressPort}/orders/5`);
     await res.body.text();
     const traceId = traceIdOf(res.headers);
-    const stored = await until(async () => {
+    const stored = await waitFor(async () => {
       const r = await get(new URL(`api/traces/${traceId}`, viewer).href);
       return r.status === 200 ? (JSON.parse(r.text) as { spans: Array<{ name: string; service: string }> }) : undefined;
     }, 3000, 'the trace in the viewer store');

@@ -15,13 +15,14 @@ import { request } from 'undici';
 import { parse as parseYaml } from 'yaml';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
-import { eventually, startTracecar, startUpstream, type RunningTracecar, type Upstream } from '../helpers/harness.js';
+import { startTracecar, startUpstream, type RunningTracecar, type Upstream } from '../helpers/harness.js';
 import { callOut } from '../helpers/apps.js';
 import { parseExposition } from '../helpers/admin-prom.js';
-import { get, getJson, nearestRank, startInstrumentedApp, traceIdOf, until, type InstrumentedApp } from '../helpers/e2e-admin.js';
+import { get, getJson, nearestRank, startInstrumentedApp, traceIdOf, type InstrumentedApp } from '../helpers/e2e-admin.js';
 import type { StoreSummary, TraceSummary } from '../../src/telemetry/store.js';
 import type { SpanRecord } from '../../src/telemetry/span.js';
 import type { TracecarConfig } from '../../src/config/types.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
 interface TracesAnswer {
   traces: TraceSummary[];
@@ -120,7 +121,7 @@ describe('admin API, metrics, health and config with real proxied traffic', () =
     expect(all.traces).toHaveLength(expected.length);
     expect(ids(all)[0]).toBe(sent.withSecret);
     // Payments' spans came in over OTLP/HTTP and joined the frontend's traces.
-    await until(async () => (await traces('?service=payments')).traces.length === 2, 5000, 'payments spans');
+    await waitFor(async () => (await traces('?service=payments')).traces.length === 2, 5000, 'payments spans');
     expect(all.services).toEqual(expect.arrayContaining(['frontend']));
     const byPayments = await traces('?service=payments');
     expect(new Set(ids(byPayments))).toEqual(new Set(sent.checkout));
@@ -260,7 +261,7 @@ describe('admin API, metrics, health and config with real proxied traffic', () =
     expect(m.value('tracecar_store_traces')).toBe(17);
 
     const held = request(`${tc.url}/hold`);
-    await eventually(() => releaseHold, 3000, 'the held request to reach the app');
+    await waitFor(() => releaseHold, 3000, 'the held request to reach the app');
     const during = parseExposition((await get(`${admin}/metrics`)).text);
     expect(during.value('tracecar_requests_in_flight', { side: 'ingress', route: '/hold' })).toBe(1);
     expect(during.value('tracecar_requests_in_flight')).toBe(1);
@@ -268,7 +269,7 @@ describe('admin API, metrics, health and config with real proxied traffic', () =
     releaseHold = undefined;
     const res = await held;
     expect(await res.body.text()).toBe('released');
-    await until(async () => parseExposition((await get(`${admin}/metrics`)).text).value('tracecar_requests_in_flight') === 0, 2000, 'in-flight back to 0');
+    await waitFor(async () => parseExposition((await get(`${admin}/metrics`)).text).value('tracecar_requests_in_flight') === 0, 2000, 'in-flight back to 0');
     const after = parseExposition((await get(`${admin}/metrics`)).text);
     expect(after.value('tracecar_requests_total', { side: 'ingress', route: '/hold', status_class: '2xx' })).toBe(1);
   });
@@ -323,7 +324,7 @@ describe('/metrics counts spans dropped when the OTLP endpoint rejects them', ()
       for (let i = 0; i < 5; i++) await (await request(`${tc.url}/items/${i}`)).body.text();
       await tc.tracecar.exporter!.forceFlush();
       await collector.waitForRequests(1);
-      const m = await until(async () => {
+      const m = await waitFor(async () => {
         const x = parseExposition((await get(`${tc.adminUrl}/metrics`)).text);
         return x.value('tracecar_spans_dropped_total') === 5 ? x : undefined;
       }, 5000, 'dropped spans to be counted');
@@ -352,7 +353,7 @@ describe('/readyz and /healthz while close() drains an in-flight request', () =>
     try {
       expect(await get(`${admin}/readyz`)).toMatchObject({ status: 200, text: 'ready\n' });
       const inflight = request(`${tc.url}/slow-drain`);
-      await eventually(() => arrived, 3000, 'the request to reach the app');
+      await waitFor(() => arrived, 3000, 'the request to reach the app');
 
       let closed = false;
       const closing = tc.close().then(() => (closed = true));
@@ -364,7 +365,7 @@ describe('/readyz and /healthz while close() drains an in-flight request', () =>
       expect(m.value('tracecar_requests_in_flight', { side: 'ingress' })).toBe(1);
       expect(closed).toBe(false);
       // Still draining a moment later: close() waits for the request, not a fixed time.
-      await new Promise((r) => setTimeout(r, 300));
+      await sleep(300);
       expect((await get(`${admin}/readyz`)).status).toBe(503);
       expect((await get(`${admin}/healthz`)).status).toBe(200);
       expect(closed).toBe(false);
@@ -422,7 +423,7 @@ describe('two sidecars, one viewer: the second exports OTLP/HTTP to the first on
       ids.push(traceIdOf(res.headers));
     }
     await B.tracecar.exporter!.forceFlush();
-    const byInventory = await until(async () => {
+    const byInventory = await waitFor(async () => {
       const t = await getJson<TracesAnswer>(`${A.adminUrl}/api/traces?service=inventory`);
       return t.traces.length === 3 ? t : undefined;
     }, 5000, 'inventory spans in the frontend viewer');

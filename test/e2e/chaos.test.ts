@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { startTracecar, startUpstream, eventually, type RunningTracecar, type Upstream } from '../helpers/harness.js';
+import { startTracecar, startUpstream, type RunningTracecar, type Upstream } from '../helpers/harness.js';
 import type { TracecarConfigInput } from '../../src/config/types.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('chaos end to end: faults a client can see, recorded on the span', () => {
   let app: Upstream | undefined;
@@ -18,7 +19,7 @@ describe('chaos end to end: faults a client can see, recorded on the span', () =
   }
   async function span(res: { headers: Record<string, unknown> }) {
     const traceId = String(res.headers.traceresponse).split('-')[1];
-    return (await eventually(() => tc!.tracecar.store.get(traceId), 3000, 'span'))![0];
+    return (await waitFor(() => tc!.tracecar.store.get(traceId), 3000, 'span'))![0];
   }
 
   it('delay: visible in the span duration and as an event; the response says what was injected', async () => {
@@ -53,7 +54,7 @@ describe('chaos end to end: faults a client can see, recorded on the span', () =
   it('reset: the client sees its connection closed with no response', async () => {
     await setup({ rules: [{ match: { path: '/reset' }, side: 'ingress', reset: { percent: 100 } }] });
     await expect(request(`${tc!.url}/reset`)).rejects.toThrow(/other side closed|ECONNRESET|socket/i);
-    await eventually(() => tc!.tracecar.inflight === 0, 2000, 'request finished');
+    await waitFor(() => tc!.tracecar.inflight === 0, 2000, 'request finished');
   });
 
   it('reset after N bytes: exactly N bytes reach the client, then the connection is cut', async () => {

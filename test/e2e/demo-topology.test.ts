@@ -12,6 +12,7 @@ import { connect, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BUILT = existsSync(`${ROOT}dist/cli/main.js`);
@@ -135,17 +136,19 @@ describe('npm run demo: two sidecars, one viewer', () => {
     const api = `http://127.0.0.1:${demo.adminPort}/api/traces`;
 
     // While it runs: a trace with spans from both services, read back through the admin API.
-    let trace: { traceId: string; spans: ApiSpan[] } | undefined;
-    const deadline = Date.now() + seconds * 1000;
-    while (!trace && Date.now() < deadline && demo.child.exitCode === null) {
-      const list = await getJson<{ traces: ApiTraceSummary[] }>(`${api}?service=payments`);
-      const both = list?.traces.find((t) => t.services.includes('orders') && t.services.includes('payments') && t.spanCount >= 3);
-      if (both) trace = await getJson(`${api}/${both.traceId}`);
-      else await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(trace, `no trace with both services in the orders viewer\n${demo.output()}`).toBeDefined();
+    const trace = await waitFor(
+      async () => {
+        if (demo.child.exitCode !== null) throw new Error(`the demo exited before a trace with both services reached the orders viewer\n${demo.output()}`);
+        const list = await getJson<{ traces: ApiTraceSummary[] }>(`${api}?service=payments`);
+        const both = list?.traces.find((t) => t.services.includes('orders') && t.services.includes('payments') && t.spanCount >= 3);
+        return both && getJson<{ traceId: string; spans: ApiSpan[] }>(`${api}/${both.traceId}`);
+      },
+      seconds * 1000,
+      () => `a trace with both services in the orders viewer\n${demo.output()}`,
+      200,
+    );
 
-    const spans = trace!.spans;
+    const spans = trace.spans;
     const pick = (service: string, kind: string) => {
       const found = spans.filter((s) => s.service === service && s.kind === kind);
       expect(found, `${service} ${kind} in ${JSON.stringify(spans, null, 1)}`).toHaveLength(1);
@@ -154,7 +157,7 @@ describe('npm run demo: two sidecars, one viewer', () => {
     const ordersServer = pick('orders', 'server');
     const ordersClient = pick('orders', 'client');
     const paymentsServer = pick('payments', 'server');
-    expect(spans.every((s) => s.traceId === trace!.traceId)).toBe(true);
+    expect(spans.every((s) => s.traceId === trace.traceId)).toBe(true);
     expect(ordersServer.parentSpanId).toBeUndefined();
     expect(ordersClient.parentSpanId).toBe(ordersServer.spanId);
     expect(paymentsServer.parentSpanId).toBe(ordersClient.spanId);
@@ -180,12 +183,10 @@ describe('npm run demo: two sidecars, one viewer', () => {
 
   it('SIGINT (Ctrl-C) stops every process and listener at once', async () => {
     const demo = await startDemo(60);
-    const deadline = Date.now() + 10_000;
     const ready = () => fetch(`http://127.0.0.1:${demo.adminPort}/readyz`).then((r) => r.ok, () => false);
-    while (Date.now() < deadline && !(await ready())) await new Promise((r) => setTimeout(r, 100));
-    expect(await ready(), demo.output()).toBe(true);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(processesWithMarker(demo.marker).length).toBeGreaterThanOrEqual(4); // 2 apps + 2 sidecars (the demo too)
+    await waitFor(ready, 10_000, () => `the orders sidecar's /readyz\n${demo.output()}`, 100);
+    // 2 apps + 2 sidecars (the demo too) all up before the signal.
+    await waitFor(() => processesWithMarker(demo.marker).length >= 4, 10_000, () => `4 demo processes, got ${processesWithMarker(demo.marker).length}`, 100);
 
     const t0 = Date.now();
     demo.child.kill('SIGINT');

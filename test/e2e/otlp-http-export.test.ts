@@ -12,16 +12,7 @@ import type { OtlpProtocol } from '../../src/config/types.js';
 import type { SpanRecord } from '../../src/telemetry/span.js';
 import { callOut } from '../helpers/apps.js';
 import { startTracecar, startUpstream, type RunningTracecar, type Upstream } from '../helpers/harness.js';
-
-async function waitFor<T>(what: string, fn: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { waitFor } from '../helpers/wait.js';
 
 const CASES: Array<[OtlpProtocol, 'worker' | 'inline']> = [
   ['http/protobuf', 'worker'],
@@ -77,7 +68,7 @@ describe.each(CASES)('a sidecar exporting %s (%s mode) to another tracecar\'s ad
     expect(res.statusCode).toBe(200);
     await res.body.text();
 
-    const spans = await waitFor('the payments span in the orders store', () => orders.tracecar.store.get(traceId));
+    const spans = await waitFor(() => orders.tracecar.store.get(traceId), 10_000, 'the payments span in the orders store');
     expect(spans).toHaveLength(1);
     const [span] = spans;
     expect(span).toMatchObject({
@@ -100,10 +91,14 @@ describe.each(CASES)('a sidecar exporting %s (%s mode) to another tracecar\'s ad
     expect(await res.body.text()).toBe('orders → 200');
     const traceId = String(res.headers.traceresponse).split('-')[1]!;
 
-    const spans = await waitFor('three spans in one trace', () => {
-      const t = orders.tracecar.store.get(traceId);
-      return t && t.length >= 3 ? t : undefined;
-    });
+    const spans = await waitFor(
+      () => {
+        const t = orders.tracecar.store.get(traceId);
+        return t && t.length >= 3 ? t : undefined;
+      },
+      10_000,
+      'three spans in one trace',
+    );
     const pick = (service: string, kind: SpanRecord['kind']) => {
       const found = spans.filter((s) => s.service === service && s.kind === kind);
       expect(found, `${service} ${kind}`).toHaveLength(1);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { startTracecar, startUpstream, eventually, testConfig, type RunningTracecar, type Upstream } from '../helpers/harness.js';
+import { startTracecar, startUpstream, testConfig, type RunningTracecar, type Upstream } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('reload is atomic per request', () => {
   let app: Upstream;
@@ -17,13 +18,13 @@ describe('reload is atomic per request', () => {
 
   it('in-flight requests finish under the config they started with; new ones use the new config', async () => {
     const inFlight = [0, 1, 2].map(() => request(`${tc.url}/work`));
-    await eventually(() => release.length === 3, 3000, 'three requests at the app');
+    await waitFor(() => release.length === 3, 3000, 'three requests at the app');
     const restart = tc.tracecar.reload(
       testConfig({ service: { name: 'after' }, ingress: { target: app.url }, chaos: { enabled: true, rules: [{ match: { path: '/new-only' }, side: 'ingress', abort: { status: 418, percent: 100 } }] } }),
     );
     expect(restart).toEqual([]);
     const later = request(`${tc.url}/work`);
-    await eventually(() => release.length === 4, 3000, 'the fourth request');
+    await waitFor(() => release.length === 4, 3000, 'the fourth request');
     const aborted = await request(`${tc.url}/new-only`);
     expect(aborted.statusCode).toBe(418);
     await aborted.body.text();
@@ -35,7 +36,7 @@ describe('reload is atomic per request', () => {
     };
     const oldTraces = await Promise.all(inFlight.map(traceOf));
     const newTrace = await traceOf(later);
-    for (const t of oldTraces) expect((await eventually(() => tc.tracecar.store.get(t), 2000))![0].service).toBe('before');
-    expect((await eventually(() => tc.tracecar.store.get(newTrace), 2000))![0].service).toBe('after');
+    for (const t of oldTraces) expect((await waitFor(() => tc.tracecar.store.get(t), 2000))![0].service).toBe('before');
+    expect((await waitFor(() => tc.tracecar.store.get(newTrace), 2000))![0].service).toBe('after');
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request as httpRequest } from 'node:http';
-import { startTracecar, startUpstream, eventually, type RunningTracecar, type Upstream } from '../helpers/harness.js';
+import { startTracecar, startUpstream, type RunningTracecar, type Upstream } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 function rawRequest(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
@@ -38,7 +39,7 @@ describe('egress listeners: forward proxy (absolute-form) and named routes', () 
     expect(seen.headers.host).toBe(`127.0.0.1:${payments.port}`);
     expect(seen.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-3]$/);
     const traceId = String(seen.headers.traceparent).split('-')[1];
-    const [span] = await eventually(() => tc.tracecar.store.get(traceId), 2000, 'client span')!;
+    const [span] = await waitFor(() => tc.tracecar.store.get(traceId), 2000, 'client span')!;
     expect(span.kind).toBe('client');
     expect(span.name).toBe('GET /charge');
     expect(span.attributes['url.full']).toBe(`${payments.url}/charge?amount=5&token=REDACTED`);
@@ -54,7 +55,7 @@ describe('egress listeners: forward proxy (absolute-form) and named routes', () 
     expect(seen.url).toBe('/refund/77');
     expect(seen.headers.host).toBe(`127.0.0.1:${payments.port}`);
     const traceId = String(seen.headers.traceparent).split('-')[1];
-    const [span] = await eventually(() => tc.tracecar.store.get(traceId), 2000, 'client span')!;
+    const [span] = await waitFor(() => tc.tracecar.store.get(traceId), 2000, 'client span')!;
     expect(span.attributes['peer.service']).toBe('payments');
     expect(span.name).toBe('GET /refund/:id');
   });

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { startTracecar, startUpstream, eventually, type RunningTracecar, type Upstream } from '../helpers/harness.js';
+import { startTracecar, startUpstream, type RunningTracecar, type Upstream } from '../helpers/harness.js';
 import { callOut } from '../helpers/apps.js';
 import type { SpanRecord } from '../../src/telemetry/span.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** An app that forwards nothing at all on its outgoing call. */
 describe('egress.inferParent: when-unambiguous', () => {
@@ -44,7 +45,7 @@ describe('egress.inferParent: when-unambiguous', () => {
       const [, traceId, spanId] = String(res.headers.traceresponse).split('-');
       serverSpans.push({ traceId, spanId });
     }
-    await eventually(() => clientSpans().length === 5, 3000, '5 client spans');
+    await waitFor(() => clientSpans().length === 5, 3000, '5 client spans');
     for (const server of serverSpans) {
       const client = tc!.tracecar.store.get(server.traceId)!.find((s) => s.kind === 'client')!;
       expect(client.parentSpanId).toBe(server.spanId);
@@ -65,7 +66,7 @@ describe('egress.inferParent: when-unambiguous', () => {
     await r1.body.text();
     await r2.body.text();
     const serverTraces = [r1, r2].map((r) => String(r.headers.traceresponse).split('-')[1]);
-    const clients = await eventually(() => (clientSpans().length === 2 ? clientSpans() : undefined), 3000, '2 client spans');
+    const clients = await waitFor(() => (clientSpans().length === 2 ? clientSpans() : undefined), 3000, '2 client spans');
     for (const c of clients) {
       expect(c.parentSpanId).toBeUndefined();
       expect(serverTraces).not.toContain(c.traceId);
@@ -79,7 +80,7 @@ describe('egress.inferParent: when-unambiguous', () => {
     await setup('off');
     const res = await request(`${tc!.url}/no-infer`);
     await res.body.text();
-    const [client] = await eventually(() => (clientSpans().length === 1 ? clientSpans() : undefined), 3000, 'client span');
+    const [client] = await waitFor(() => (clientSpans().length === 1 ? clientSpans() : undefined), 3000, 'client span');
     expect(client.parentSpanId).toBeUndefined();
     expect(client.attributes['tracecar.root']).toBe(true);
   });

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { startTracecar, startUpstream, eventually, type RunningTracecar, type Upstream } from '../helpers/harness.js';
+import { startTracecar, startUpstream, type RunningTracecar, type Upstream } from '../helpers/harness.js';
 import { callOut } from '../helpers/apps.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
 describe('propagation doctor: says once per route when the app drops or mangles context', () => {
   let backend: Upstream | undefined;
@@ -37,7 +38,7 @@ describe('propagation doctor: says once per route when the app drops or mangles 
       await res.body.text();
       traces.push(String(res.headers.traceresponse).split('-')[1]);
     }
-    await eventually(() => warnings().length >= 1, 2000, 'doctor warning');
+    await waitFor(() => warnings().length >= 1, 2000, 'doctor warning');
     expect(warnings()).toHaveLength(1);
     expect(String(warnings()[0].msg)).toContain('traceparent');
     expect(warnings()[0].route).toBe('GET /orders/:id');
@@ -52,7 +53,7 @@ describe('propagation doctor: says once per route when the app drops or mangles 
     await setup(() => 'mangle');
     const res = await request(`${tc!.url}/pay`);
     await res.body.text();
-    await eventually(() => warnings().length >= 1, 2000, 'doctor warning');
+    await waitFor(() => warnings().length >= 1, 2000, 'doctor warning');
     expect(String(warnings()[0].msg)).toMatch(/x-request-id="app-0\.\d+" that matches no request in flight/);
   });
 
@@ -78,7 +79,7 @@ describe('propagation doctor: says once per route when the app drops or mangles 
     await setup(() => ['traceparent', 'x-request-id']);
     const res = await request(`${tc!.url}/healthy`);
     await res.body.text();
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     expect(warnings()).toHaveLength(0);
   });
 });

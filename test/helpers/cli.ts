@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -50,12 +51,15 @@ export async function startCli(args: string[], options: { env?: Record<string, s
   child.stdout!.on('data', (c) => (stdout += c));
   child.stderr!.on('data', (c) => (stderr += c));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const deadline = Date.now() + 10_000;
-  while (!/ingress\s+http:\/\/[^:]+:(\d+)/.test(stderr)) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`tracecar did not start:\n${stderr}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  const ingressPort = Number(/ingress\s+http:\/\/[^:]+:(\d+)/.exec(stderr)![1]);
+  const banner = await waitFor(
+    () => {
+      if (child.exitCode !== null) throw new Error(`tracecar exited with ${child.exitCode} before it started:\n${stderr}`);
+      return /ingress\s+http:\/\/[^:]+:(\d+)/.exec(stderr) ?? undefined;
+    },
+    10_000,
+    () => `the start banner; tracecar did not start:\n${stderr}`,
+  );
+  const ingressPort = Number(banner[1]);
   const admin = /admin\s+http:\/\/[^:]+:(\d+)/.exec(stderr);
   return { child, stdout: () => stdout, stderr: () => stderr, exited, ingressPort, adminPort: admin ? Number(admin[1]) : undefined };
 }

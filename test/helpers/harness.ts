@@ -143,17 +143,6 @@ export async function startUpstream(
   };
 }
 
-/** Waits until `check` returns a value (not undefined/false) or the timeout passes. */
-export async function eventually<T>(check: () => T | undefined | false, timeoutMs = 5_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /**
  * For a describe block: the default echo app (startUpstream) behind an in-process tracecar,
  * started before the block's tests and closed after them. `patch` builds the config from the app.

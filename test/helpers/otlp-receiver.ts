@@ -224,7 +224,8 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     );
   });
 
-  const waitFor = <T>(ready: () => boolean, value: () => T, timeoutMs: number, what: () => string): Promise<T> =>
+  // Event-driven, not polled: every answered Export call runs the waiters.
+  const whenReceived = <T>(ready: () => boolean, value: () => T, timeoutMs: number, what: () => string): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       if (ready()) return resolve(value());
       const check = (): void => {
@@ -247,14 +248,14 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     endpoint: `http://127.0.0.1:${port}`,
     spans: () => [...received],
     waitForSpans: (count, timeoutMs = 5000) =>
-      waitFor(
+      whenReceived(
         () => received.length >= count,
         () => [...received],
         timeoutMs,
         () => `${count} spans (got ${received.length} in ${requests} requests)`,
       ),
     waitForRequests: (count, timeoutMs = 5000) =>
-      waitFor(
+      whenReceived(
         () => requests >= count,
         () => undefined,
         timeoutMs,

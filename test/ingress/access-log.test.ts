@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { proxiedApp, eventually } from '../helpers/harness.js';
+import { proxiedApp } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('access log: one structured line per request, no secrets', () => {
   const env = proxiedApp();
@@ -11,7 +12,7 @@ describe('access log: one structured line per request, no secrets', () => {
     });
     await res.body.text();
     const [, traceId, spanId] = String(res.headers.traceresponse).split('-');
-    const line = await eventually(() => env.tc.log.lines.find((l) => l.request_id === 'log-me'), 2000, 'access line');
+    const line = await waitFor(() => env.tc.log.lines.find((l) => l.request_id === 'log-me'), 2000, 'access line');
     expect(line).toMatchObject({ msg: 'request', trace_id: traceId, span_id: spanId, method: 'GET', path: '/orders/7', status: 200, side: 'ingress' });
     expect(typeof line!.duration_ms).toBe('number');
     const all = env.tc.log.text();

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
-import { startTracecar, startUpstream, eventually, type RunningTracecar, type Upstream } from '../helpers/harness.js';
+import { startTracecar, startUpstream, type RunningTracecar, type Upstream } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT = '00f067aa0ba902b7';
@@ -60,7 +61,7 @@ describe('SERVER spans reach a real OTLP gRPC collector', () => {
       expect(res.statusCode).toBe(200);
       await res.body.text();
     }
-    await eventually(() => (tc!.tracecar.exporter!.stats().failedExports > 0 ? true : undefined), 10_000, 'a failed export');
+    await waitFor(() => (tc!.tracecar.exporter!.stats().failedExports > 0 ? true : undefined), 10_000, 'a failed export');
     expect(tc.tracecar.exporter!.stats().dropped).toBeGreaterThan(0);
   });
 
@@ -73,6 +74,6 @@ describe('SERVER spans reach a real OTLP gRPC collector', () => {
       expect(res.statusCode).toBe(200);
       await res.body.text();
     }
-    await eventually(() => (tc!.tracecar.exporter!.stats().failedExports > 0 ? true : undefined), 10_000, 'a failed export');
+    await waitFor(() => (tc!.tracecar.exporter!.stats().failedExports > 0 ? true : undefined), 10_000, 'a failed export');
   });
 });

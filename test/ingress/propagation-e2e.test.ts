@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { proxiedApp, eventually } from '../helpers/harness.js';
+import { proxiedApp } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT = '00f067aa0ba902b7';
@@ -15,7 +16,7 @@ describe('ingress propagation: what the app receives and what the span records',
     const [, traceId, spanId, flags] = String(res.headers.traceresponse).split('-');
     // Only sampled spans reach the store: an unsampled request has none to look for.
     const sampled = (parseInt(flags, 16) & 1) === 1;
-    const spans = sampled ? await eventually(() => env.tc.tracecar.store.get(traceId)?.filter((s) => s.spanId === spanId), 2000, 'span') : [];
+    const spans = sampled ? await waitFor(() => env.tc.tracecar.store.get(traceId)?.filter((s) => s.spanId === spanId), 2000, 'span') : [];
     if (!sampled) expect(env.tc.tracecar.store.get(traceId)).toBeFalsy();
     return { res, seen, traceId, spanId, flags, span: spans![0] };
   }
@@ -126,7 +127,7 @@ describe('correlation id', () => {
     expect(res.headers['x-request-id']).toBe(id);
     expect(env.app.requests.at(-1)!.headers['x-request-id']).toBe(id);
     const traceId = String(res.headers.traceresponse).split('-')[1];
-    const spans = await eventually(() => env.tc.tracecar.store.get(traceId), 2000);
+    const spans = await waitFor(() => env.tc.tracecar.store.get(traceId), 2000);
     expect(spans![0].attributes['tracecar.correlation_id']).toBe(res.headers['x-request-id']);
   });
 
@@ -150,7 +151,7 @@ describe('correlation id', () => {
     await res.body.text();
     expect(res.headers['x-request-id']).not.toBe(long);
     const traceId = String(res.headers.traceresponse).split('-')[1];
-    const spans = await eventually(() => env.tc.tracecar.store.get(traceId), 2000);
+    const spans = await waitFor(() => env.tc.tracecar.store.get(traceId), 2000);
     expect(String(spans![0].attributes['tracecar.correlation_id.rejected'])).toContain('xxxx');
   });
 });

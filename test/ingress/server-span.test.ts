@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { proxiedApp, eventually } from '../helpers/harness.js';
+import { proxiedApp } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('SERVER span: semantic conventions, low-cardinality names, timing events', () => {
   const env = proxiedApp((app) => ({
@@ -13,7 +14,7 @@ describe('SERVER span: semantic conventions, low-cardinality names, timing event
     const res = await request(`${env.tc.url}${path}`, init);
     await res.body.text();
     const traceId = String(res.headers.traceresponse).split('-')[1];
-    return (await eventually(() => env.tc.tracecar.store.get(traceId), 2000, 'span'))![0];
+    return (await waitFor(() => env.tc.tracecar.store.get(traceId), 2000, 'span'))![0];
   }
 
   it('records method, path, route, status, addresses, user agent, body sizes', async () => {

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { createServer } from 'node:net';
-import { startTracecar, startUpstream, eventually, type RunningTracecar, type Upstream } from '../helpers/harness.js';
+import { startTracecar, startUpstream, type RunningTracecar, type Upstream } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -30,7 +31,7 @@ describe('upstream failures map to 502/504 with a cause and an ERROR span', () =
     expect(await res.body.text()).toContain('refused the connection');
     expect(res.headers['x-request-id']).toBeTruthy();
     const traceId = String(res.headers.traceresponse).split('-')[1];
-    const spans = await eventually(() => tc!.tracecar.store.get(traceId), 2000, 'span in store');
+    const spans = await waitFor(() => tc!.tracecar.store.get(traceId), 2000, 'span in store');
     expect(spans![0].status.code).toBe('error');
     expect(spans![0].attributes['error.type']).toBe('ECONNREFUSED');
     expect(spans![0].attributes['tracecar.error.code']).toBe('TRC_ERR_UPSTREAM_CONNECT');
@@ -45,7 +46,7 @@ describe('upstream failures map to 502/504 with a cause and an ERROR span', () =
     expect(res.statusCode).toBe(504);
     expect(await res.body.text()).toContain('did not respond in time');
     const traceId = String(res.headers.traceresponse).split('-')[1];
-    const spans = await eventually(() => tc!.tracecar.store.get(traceId), 2000, 'span in store');
+    const spans = await waitFor(() => tc!.tracecar.store.get(traceId), 2000, 'span in store');
     expect(spans![0].status.code).toBe('error');
     expect(spans![0].attributes['http.response.status_code']).toBe(504);
     expect(spans![0].attributes['error.type']).toBe('UND_ERR_HEADERS_TIMEOUT');
@@ -63,8 +64,8 @@ describe('upstream failures map to 502/504 with a cause and an ERROR span', () =
     await r2.body.text();
     const t1 = String(r1.headers.traceresponse).split('-')[1];
     const t2 = String(r2.headers.traceresponse).split('-')[1];
-    const s1 = await eventually(() => tc!.tracecar.store.get(t1), 2000);
-    const s2 = await eventually(() => tc!.tracecar.store.get(t2), 2000);
+    const s1 = await waitFor(() => tc!.tracecar.store.get(t1), 2000);
+    const s2 = await waitFor(() => tc!.tracecar.store.get(t2), 2000);
     expect(s1![0].status.code).toBe('error');
     expect(s1![0].attributes['error.type']).toBe('503');
     expect(s2![0].status.code).toBe('unset');
@@ -89,10 +90,10 @@ describe('upstream failures map to 502/504 with a cause and an ERROR span', () =
     const traceId = String(res.headers.traceresponse).split('-')[1];
     res.body.on('error', () => {});
     ac.abort();
-    await eventually(() => upstreamClosed, 3000, 'upstream request to be aborted');
-    const spans = await eventually(() => tc!.tracecar.store.get(traceId), 3000, 'span');
+    await waitFor(() => upstreamClosed, 3000, 'upstream request to be aborted');
+    const spans = await waitFor(() => tc!.tracecar.store.get(traceId), 3000, 'span');
     expect(spans![0].status.code).toBe('error');
     expect(spans![0].attributes['tracecar.error.code']).toBe('TRC_ERR_CLIENT_ABORTED');
-    await eventually(() => tc!.tracecar.inflight === 0, 2000, 'no requests in flight');
+    await waitFor(() => tc!.tracecar.inflight === 0, 2000, 'no requests in flight');
   });
 });

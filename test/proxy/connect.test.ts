@@ -7,9 +7,10 @@ import { createServer as createHttpServer, request as httpRequest, type Incoming
 import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTracecar, eventually, type RunningTracecar } from '../helpers/harness.js';
+import { startTracecar, type RunningTracecar } from '../helpers/harness.js';
 import { parseAuthority } from '../../src/proxy/tunnel.js';
 import type { SpanRecord } from '../../src/telemetry/span.js';
+import { waitFor } from '../helpers/wait.js';
 
 interface EchoServer {
   port: number;
@@ -73,7 +74,7 @@ function readBody(res: IncomingMessage, socket: Socket, head: Buffer): Promise<s
 }
 
 function spansOf(tc: RunningTracecar, traceId: string, count: number): Promise<SpanRecord[]> {
-  return eventually(() => {
+  return waitFor(() => {
     const spans = tc.tracecar.store.get(traceId);
     return spans && spans.length >= count ? spans : undefined;
   }, 5_000, `${count} spans in trace ${traceId}`);
@@ -120,9 +121,9 @@ describe('CONNECT through the egress forward proxy', () => {
     expect(span.events.map((e) => e.name)).toContain('upstream.connected');
 
     // No socket outlives the tunnel: the echo server's side is gone, nothing is in flight.
-    await eventually(async () => (await echo.open()) === 0, 2000, 'echo connection closed');
+    await waitFor(async () => (await echo.open()) === 0, 2000, 'echo connection closed');
     expect(await echo.open()).toBe(0);
-    await eventually(() => tc.tracecar.inflight === 0, 2000, 'nothing in flight');
+    await waitFor(() => tc.tracecar.inflight === 0, 2000, 'nothing in flight');
   });
 
   it('bytes the client sends right behind the CONNECT request (before the 200) are not lost', async () => {
@@ -133,7 +134,7 @@ describe('CONNECT through the egress forward proxy', () => {
     const ended = new Promise((resolve) => raw.once('end', resolve));
     // One write: request head and the first tunnel bytes together, as an eager TLS client does.
     raw.write(`CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\nHost: 127.0.0.1:${echo.port}\r\ntraceparent: 00-${traceId}-${randomBytes(8).toString('hex')}-01\r\n\r\nearly`);
-    await eventually(() => Buffer.concat(received).toString().endsWith('early'), 2000, 'early bytes echoed');
+    await waitFor(() => Buffer.concat(received).toString().endsWith('early'), 2000, 'early bytes echoed');
     raw.end(' and after');
     await ended;
     expect(Buffer.concat(received).toString()).toBe('HTTP/1.1 200 Connection Established\r\n\r\nearly and after');

@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { startTracecar, eventually } from '../helpers/harness.js';
+import { startTracecar } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('tracecar.close() drains WebSockets too', () => {
   let app: Server | undefined;
@@ -25,7 +26,7 @@ describe('tracecar.close() drains WebSockets too', () => {
     await closed;
     // Waited for the grace period (the socket stayed open), then cut it.
     expect(elapsed).toBeGreaterThanOrEqual(250);
-    const conn = await eventually(
+    const conn = await waitFor(
       () => tc.tracecar.store.list({ limit: 10 }).flatMap((t) => tc.tracecar.store.get(t.traceId) ?? []).find((s) => s.name.startsWith('WS ')),
       1000,
       'connection span',

@@ -8,8 +8,9 @@ import { connect as netConnect, createServer as createNetServer, type AddressInf
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { startTracecar, eventually, type RunningTracecar } from '../helpers/harness.js';
+import { startTracecar, type RunningTracecar } from '../helpers/harness.js';
 import type { SpanRecord } from '../../src/telemetry/span.js';
+import { waitFor } from '../helpers/wait.js';
 
 interface EchoApp {
   url: string;
@@ -147,7 +148,7 @@ function traceparent(traceId: string, spanId: string): string {
 }
 
 function spansOf(tc: RunningTracecar, traceId: string, count: number): Promise<SpanRecord[]> {
-  return eventually(() => {
+  return waitFor(() => {
     const spans = tc.tracecar.store.get(traceId);
     return spans && spans.length >= count ? spans : undefined;
   }, 5_000, `${count} spans in trace ${traceId}`);
@@ -221,7 +222,7 @@ describe('WebSocket through ingress', () => {
     const closed = new Promise((resolve) => ws.once('close', resolve));
     ws.close();
     await closed;
-    await eventually(() => tc.tracecar.inflight === 0, 2000, 'no request in flight');
+    await waitFor(() => tc.tracecar.inflight === 0, 2000, 'no request in flight');
     const after = await tc.tracecar.metrics.render();
     expect(count(after) - count(before)).toBe(1);
   });
@@ -356,7 +357,7 @@ describe('WebSocket upgrade timeouts and aborts', () => {
       const [span] = await spansOf(tc, traceId, 1);
       expect(span.attributes['tracecar.error.code']).toBe('TRC_ERR_UPSTREAM_TIMEOUT');
       expect(span.status.code).toBe('error');
-      await eventually(() => silent.sockets.every((s) => s.destroyed || s.readableEnded), 2000, 'upstream socket released');
+      await waitFor(() => silent.sockets.every((s) => s.destroyed || s.readableEnded), 2000, 'upstream socket released');
     } finally {
       await tc.close();
       await silent.close();
@@ -372,7 +373,7 @@ describe('WebSocket upgrade timeouts and aborts', () => {
         headers: { traceparent: traceparent(traceId, randomBytes(8).toString('hex')) },
       });
       ws.on('error', () => {});
-      await eventually(() => silent.sockets.length === 1, 2000, 'handshake reached the upstream');
+      await waitFor(() => silent.sockets.length === 1, 2000, 'handshake reached the upstream');
       ws.terminate();
       const [span] = await spansOf(tc, traceId, 1);
       expect(span.attributes['tracecar.error.code']).toBe('TRC_ERR_CLIENT_ABORTED');
