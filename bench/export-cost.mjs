@@ -108,7 +108,7 @@ async function drive(sink, finish) {
 function config(mode) {
   return {
     otlp: { endpoint: `http://127.0.0.1:${port}`, headers: {}, timeout: 10_000, compression: 'none' },
-    // tracecar's defaults (config/defaults.ts)
+    // tracecar's defaults (src/config/defaults.ts)
     maxQueueSize: 2048,
     maxExportBatchSize: 512,
     scheduledDelay: 1000,

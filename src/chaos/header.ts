@@ -18,7 +18,7 @@ export const CHAOS_HEADER = 'x-tracecar-chaos';
  *             / "rule=" anything         ignored (so a response's x-tracecar-chaos value replays)
  *   duration  = the config file's: 300ms, 1.5s, 1m, bare number = milliseconds
  *   size      = the config file's: 512b, 10kb (10000 bytes), 64kib (65536), 1mb, 1mib,
- *               bare number = bytes (kb/mb/gb powers of 1000, kib/mib/gib of 1024; see config/units.ts)
+ *               bare number = bytes (kb/mb/gb powers of 1000, kib/mib/gib of 1024; see src/config/units.ts)
  *
  * Example: `x-tracecar-chaos: delay=300ms; throttle=10kb`. Header faults always fire (no
  * percent), take precedence over rules and still count against maxActiveFaults. Malformed or

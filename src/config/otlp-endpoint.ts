@@ -13,13 +13,8 @@
  */
 export type OtlpProtocol = 'grpc' | 'http/protobuf' | 'http/json';
 
-export const OTLP_PROTOCOLS: readonly OtlpProtocol[] = ['grpc', 'http/protobuf', 'http/json'];
-
 /** The OTLP/HTTP path for traces. */
 export const OTLP_TRACES_PATH = '/v1/traces';
-
-/** Conventional OTLP ports: 4317 for gRPC, 4318 for HTTP. */
-export const OTLP_DEFAULT_PORT: Readonly<Record<OtlpProtocol, number>> = { grpc: 4317, 'http/protobuf': 4318, 'http/json': 4318 };
 
 export function isHttpProtocol(protocol: OtlpProtocol | undefined): protocol is 'http/protobuf' | 'http/json' {
   return protocol === 'http/protobuf' || protocol === 'http/json';

@@ -61,16 +61,3 @@ export function deref(node: JsonSchema | undefined): JsonSchema | undefined {
   const target = configSchema().definitions?.[name];
   return target ? { ...target, ...node, $ref: undefined } : node;
 }
-
-/** The schema node describing `path` in the file, if any. */
-export function schemaAt(path: ReadonlyArray<string | number>): JsonSchema | undefined {
-  let node = deref(configSchema());
-  for (const seg of path) {
-    if (!node) return undefined;
-    if (typeof seg === 'number') node = deref(node.items);
-    else if (node.properties?.[seg]) node = deref(node.properties[seg]);
-    else if (typeof node.additionalProperties === 'object') node = deref(node.additionalProperties);
-    else return undefined;
-  }
-  return node;
-}

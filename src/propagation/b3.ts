@@ -95,17 +95,6 @@ function samplingState(c: number): B3Parsed | undefined {
   return undefined;
 }
 
-/** True when any X-B3-* header is present. */
-export function hasB3Multi(headers: HeaderBag): boolean {
-  return (
-    headers['x-b3-traceid'] !== undefined ||
-    headers['x-b3-spanid'] !== undefined ||
-    headers['x-b3-sampled'] !== undefined ||
-    headers['x-b3-flags'] !== undefined ||
-    headers['x-b3-parentspanid'] !== undefined
-  );
-}
-
 /**
  * Parse the X-B3-* set. Returns undefined when none is present. Ids and sampling are judged
  * apart so a deny (or accept) decision survives missing or broken ids: "While valid to

@@ -21,25 +21,3 @@ export const TRACE_HEADERS: readonly string[] = Object.freeze([
 
 /** The W3C Trace Context Level 2 response header (formatTraceresponse builds its value). */
 export const TRACERESPONSE_HEADER = 'traceresponse';
-
-const TRACE_HEADER_SET: ReadonlySet<string> = new Set(TRACE_HEADERS);
-
-/**
- * Remove every trace header from an outgoing header map (any name case) so stale values a
- * caller sent never travel next to the context tracecar injects.
- */
-export function stripTraceHeaders(target: Record<string, string>): void {
-  for (const name of Object.keys(target)) {
-    // Cheap pre-filter: every trace header starts with 't', 'b' or 'x'.
-    const c = name.charCodeAt(0) | 0x20;
-    if (c !== 0x74 && c !== 0x62 && c !== 0x78) continue;
-    if (TRACE_HEADER_SET.has(name) || TRACE_HEADER_SET.has(name.toLowerCase())) delete target[name];
-  }
-}
-
-/** The raw value of a header (lowercase name), with an empty array treated as absent. */
-export function rawHeader(headers: HeaderBag, name: string): string | string[] | undefined {
-  const v = headers[name];
-  if (Array.isArray(v) && v.length === 0) return undefined;
-  return v;
-}

@@ -48,11 +48,6 @@ export function padTraceId(traceId: string): string {
   return traceId.length === 16 ? ZERO_PAD + traceId : traceId;
 }
 
-/** True when a 32-hex trace id is really a padded 64-bit one (its high half is zero). */
-export function isPadded64(traceId: string): boolean {
-  return traceId.length === 32 && traceId.startsWith(ZERO_PAD);
-}
-
 /** Strip HTTP optional whitespace (SP / HTAB, RFC 9110 §5.6.3) from both ends; no other trimming. */
 export function trimOws(s: string): string {
   let start = 0;

@@ -4,7 +4,7 @@
  */
 export { extractContext } from './extract.js';
 export { injectContext } from './inject.js';
-export { TRACE_HEADERS, TRACERESPONSE_HEADER, stripTraceHeaders, type HeaderBag } from './headers.js';
+export { TRACE_HEADERS, TRACERESPONSE_HEADER, type HeaderBag } from './headers.js';
 export { formatTraceresponse } from './traceparent.js';
 export { resolveCorrelationId, type CorrelationId } from './correlation.js';
 export { parseBaggage } from './baggage.js';

@@ -5,7 +5,8 @@ import type { OutgoingContext } from './types.js';
 
 /**
  * Write `ctx` into an outgoing header map (lowercase names) in each of `formats`. It only adds
- * headers; call stripTraceHeaders first so no stale trace header from the caller survives.
+ * headers: the caller's own trace headers (TRACE_HEADERS) are left out when the proxy copies the
+ * request (Runtime.dropOnForward), so no stale one travels next to these.
  */
 export function injectContext(
   target: Record<string, string>,

@@ -1,8 +1,8 @@
 /**
  * In-flight ingress requests, so egress can find the SERVER span a request belongs to
- * (DESIGN "Stitching"). Keys: correlation id, and the SERVER span id (which is what a forwarded
+ * (README, "Stitching"). Keys: correlation id, and the SERVER span id (which is what a forwarded
  * traceparent / b3 names as parent). Bounded: past `limit`, new entries are not indexed (the
- * request still works; it just cannot be stitched by correlation id) and the overflow is counted.
+ * request still works; it just cannot be stitched by correlation id); add() answers false.
  */
 export interface InflightEntry {
   traceId: string;
@@ -23,16 +23,12 @@ export class InflightRegistry {
   private readonly byCorrelation = new Map<string, InflightEntry>();
   private readonly bySpan = new Map<string, InflightEntry>();
   private count = 0;
-  overflow = 0;
 
   constructor(private readonly limit = 10_000) {}
 
   add(entry: InflightEntry): boolean {
     this.count++;
-    if (this.bySpan.size >= this.limit) {
-      this.overflow++;
-      return false;
-    }
+    if (this.bySpan.size >= this.limit) return false;
     this.bySpan.set(entry.spanId, entry);
     // Two callers may reuse one correlation id: the newest wins, and delete() checks identity.
     this.byCorrelation.set(entry.correlationId, entry);

@@ -40,7 +40,6 @@ import { Hop } from '../telemetry/hop.js';
 import { nowMs } from '../telemetry/span.js';
 import { newSpanId } from '../telemetry/ids.js';
 import { formatTraceresponse } from '../propagation/index.js';
-import type { InflightEntry } from './inflight.js';
 import { classifyUpstreamError } from './upstream-errors.js';
 import { FrameCounter, CLOSE_NO_STATUS } from './ws-frames.js';
 import { bindLifetimes, type LiveConnections, type SpliceEnd } from './splice.js';

@@ -1,7 +1,6 @@
 import type { SamplingConfig } from '../config/types.js';
 import { tracecarError } from '../errors.js';
 import { compileMatch } from '../match/match.js';
-import type { Matcher } from '../match/types.js';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
 import { meetsThreshold, ratioThreshold, traceRandomness, type RatioThreshold } from './threshold.js';
 import type { Sampler, SamplingDecision, SamplingInput } from './types.js';

@@ -63,7 +63,6 @@ export class Hop {
   /** Request target as received (path + query). */
   path = '';
   query = '';
-  host: string | undefined = undefined;
   userAgent: string | undefined = undefined;
   clientAddress: string | undefined = undefined;
   peerAddress: string | undefined = undefined;

@@ -22,7 +22,6 @@ function scripted(values: number[]): () => number {
 }
 
 const always = (): number => 0; // every percent > 0 hits
-const never = (): number => 0.999999; // only 100% hits
 
 describe('seeded PRNG (mulberry32)', () => {
   it('matches the reference C implementation for seed 42', () => {

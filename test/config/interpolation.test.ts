@@ -24,7 +24,7 @@ describe('${ENV} interpolation in values', () => {
     expect(interpolate('${A-x}', { A: '' })).toEqual({ value: '' });
   });
 
-  test('an empty default gives an empty string (DESIGN.md: endpoint ${OTEL_EXPORTER_OTLP_ENDPOINT:-})', () => {
+  test('an empty default gives an empty string (config/tracecar.yaml: endpoint ${OTEL_EXPORTER_OTLP_ENDPOINT:-})', () => {
     const cfg = load('empty-default.yaml', 'export:\n  otlp: { endpoint: ${OTEL_EXPORTER_OTLP_ENDPOINT_X:-}, headers: {} }\n', {});
     expect(cfg.export.otlp.endpoint).toBe('');
   });

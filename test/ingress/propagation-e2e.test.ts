@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { proxiedApp } from '../helpers/harness.js';
+import { TRACE_HEADERS } from '../../src/propagation/index.js';
 import { waitFor } from '../helpers/wait.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -113,6 +114,24 @@ describe('ingress propagation: what the app receives and what the span records',
     expect(raw.filter((h) => h === 'x-b3-traceid' || h === 'b3').length).toBeLessThanOrEqual(1);
     expect(raw).not.toContain('bad');
     expect(raw).not.toContain('garbage');
+  });
+
+  it('every trace header the caller sent, in any case, is dropped before ours are added', async () => {
+    const stale = {
+      'X-B3-TraceId': 'stale-traceid',
+      'X-B3-SpanId': 'stale-spanid',
+      'X-B3-ParentSpanId': 'stale-parent',
+      'X-B3-Sampled': 'stale-sampled',
+      'X-B3-Flags': 'stale-flags',
+      B3: 'stale-b3',
+    };
+    const res = await request(`${env.tc.url}/p`, { headers: { TraceParent: `00-${TRACE}-${PARENT}-01`, ...stale } });
+    await res.body.text();
+    const raw = env.app.requests.at(-1)!.rawHeaders;
+    expect(raw.filter((v) => v.startsWith('stale-'))).toEqual([]);
+    const names = raw.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
+    for (const name of TRACE_HEADERS) expect(names.filter((n) => n === name).length, name).toBeLessThanOrEqual(1);
+    expect(String(env.app.requests.at(-1)!.headers.traceparent)).toMatch(new RegExp(`^00-${TRACE}-[0-9a-f]{16}-01$`));
   });
 });
 
