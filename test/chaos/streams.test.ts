@@ -2,8 +2,22 @@ import { createServer, get, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable, Writable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resetAfter, slowBody, throttle } from '../../src/chaos/index.js';
+import { sleep } from '../helpers/wait.js';
+
+// Timing is checked on vitest's fake clock (setTimeout and performance.now), so the expectations
+// are exact and no busy machine can break them; only backpressure checks use the real clock, in
+// the direction a slow machine cannot fail.
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** Runs the fake clock until `done` settles (every timer the stream schedules fires in order). */
+async function onFakeClock<T>(done: Promise<T>): Promise<T> {
+  await vi.runAllTimersAsync();
+  return done;
+}
 
 const KiB = 1024;
 
@@ -42,70 +56,87 @@ function lazySource(total: number, chunk: number): { readable: Readable; pulled(
 }
 
 describe('throttle', () => {
-  // 64 KiB at 256 KiB/s should take 250 ms. The bucket starts empty, so it cannot be faster than
-  // that (only timer lateness makes it slower): measured throughput within −15 % / +2 %.
-  it('limits 64 KiB at 256 KiB/s to a measured throughput within −15%/+2% (≈ 250 ms)', async () => {
+  // 64 KiB at 256 KiB/s takes 250 ms. The bucket starts empty, so it is never faster than that;
+  // each wait is rounded up to a whole millisecond, so on an exact clock it is late by at most
+  // 1 ms per slice (13107 bytes = 1/20 s each).
+  it('passes 64 KiB at 256 KiB/s in 250 ms: never faster, late only by rounding (< 1 ms per slice)', async () => {
+    vi.useFakeTimers();
     const body = pattern(64 * KiB);
     const out = sink();
     const started = performance.now();
-    await pipeline(Readable.from([body.subarray(0, 16 * KiB), body.subarray(16 * KiB, 48 * KiB), body.subarray(48 * KiB)]), throttle(256 * KiB), out.writable);
-    const seconds = (performance.now() - started) / 1000;
-    const throughput = body.length / seconds;
-    expect(throughput).toBeLessThanOrEqual(256 * KiB * 1.02);
-    expect(throughput).toBeGreaterThanOrEqual(256 * KiB * 0.85);
+    await onFakeClock(pipeline(Readable.from([body.subarray(0, 16 * KiB), body.subarray(16 * KiB, 48 * KiB), body.subarray(48 * KiB)]), throttle(256 * KiB), out.writable));
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(250);
+    expect(elapsed).toBeLessThanOrEqual(250 + out.chunks.length);
+    expect(Math.max(...out.chunks.map((c) => c.length))).toBe(13107);
     expect(out.body().equals(body)).toBe(true);
   });
 
   it('cuts one big chunk into slices spread over time instead of releasing it at once', async () => {
+    vi.useFakeTimers();
     const out = sink();
     const started = performance.now();
-    await pipeline(Readable.from([pattern(32 * KiB)]), throttle(320 * KiB), out.writable); // 100 ms, 16 KiB slices
-    expect(out.chunks.length).toBeGreaterThanOrEqual(2);
-    expect(Math.max(...out.chunks.map((c) => c.length))).toBeLessThanOrEqual(16 * KiB);
-    expect(out.times[0]! - started).toBeGreaterThanOrEqual(45); // the first slice waits for its tokens
-    expect(out.times.at(-1)! - started).toBeGreaterThanOrEqual(95);
+    await onFakeClock(pipeline(Readable.from([pattern(32 * KiB)]), throttle(320 * KiB), out.writable)); // 16 KiB slices, 50 ms each
+    expect(out.chunks.map((c) => c.length)).toEqual([16 * KiB, 16 * KiB]);
+    // The first slice waits for its tokens too: nothing leaves at t = 0.
+    expect(out.times.map((t) => t - started)).toEqual([50, 100]);
   });
 
   it('respects backpressure: a consumer that does not read stops the source (memory does not grow)', async () => {
     const source = lazySource(64 * 1024 * KiB, 16 * KiB);
     const t = throttle(1024 * 1024 * KiB); // 1 GiB/s: only backpressure can hold it
     source.readable.pipe(t); // nobody reads t
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     expect(source.pulled()).toBeLessThan(256 * KiB);
     t.destroy();
     source.readable.destroy();
   });
 
   it('clears its timer when destroyed mid-body', async () => {
-    const t = throttle(1 * KiB);
+    vi.useFakeTimers();
+    const t = throttle(1 * KiB); // 51-byte slices, one per 50 ms
     const out = sink();
     t.pipe(out.writable);
     t.write(pattern(8 * KiB));
-    await new Promise((r) => setTimeout(r, 120));
+    await vi.advanceTimersByTimeAsync(120);
+    expect(out.body().length).toBe(2 * 51); // at 50 and 100 ms
+    expect(vi.getTimerCount()).toBe(1); // the third slice is waiting
     t.destroy();
-    const got = out.body().length;
-    await new Promise((r) => setTimeout(r, 150));
-    expect(out.body().length).toBe(got);
-    expect(got).toBeLessThan(8 * KiB);
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(out.body().length).toBe(2 * 51);
   });
 });
 
 describe('slowBody', () => {
   it('holds every chunk chunkDelayMs, keeping order and bytes', async () => {
+    vi.useFakeTimers();
     const parts = [pattern(100, 1), pattern(200, 2), pattern(300, 3)];
     const out = sink();
     const started = performance.now();
-    await pipeline(Readable.from(parts), slowBody(40), out.writable);
+    await onFakeClock(pipeline(Readable.from(parts), slowBody(40), out.writable));
     expect(out.body().equals(Buffer.concat(parts))).toBe(true);
-    expect(out.times[0]! - started).toBeGreaterThanOrEqual(38);
-    expect(out.times.at(-1)! - started).toBeGreaterThanOrEqual(3 * 40 - 3);
+    expect(out.times.map((t) => t - started)).toEqual([40, 80, 120]);
+  });
+
+  it('clears its timer when destroyed mid-body', async () => {
+    vi.useFakeTimers();
+    const s = slowBody(40);
+    const out = sink();
+    s.pipe(out.writable);
+    s.write(pattern(10));
+    expect(vi.getTimerCount()).toBe(1);
+    s.destroy();
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(out.chunks).toEqual([]);
   });
 
   it('respects backpressure', async () => {
     const source = lazySource(64 * 1024 * KiB, 16 * KiB);
     const s = slowBody(0);
     source.readable.pipe(s);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     expect(source.pulled()).toBeLessThan(256 * KiB);
     s.destroy();
     source.readable.destroy();
@@ -113,14 +144,22 @@ describe('slowBody', () => {
 });
 
 describe('resetAfter', () => {
+  /** Event-driven: resolves a few event-loop turns after onLimit, however slow the machine. */
   async function run(parts: Buffer[], limit: number): Promise<{ out: Buffer; calls: number; ended: boolean }> {
     let calls = 0;
     let ended = false;
     const out = sink();
-    const t: Transform = resetAfter(limit, () => calls++);
+    let limited!: () => void;
+    const reachedLimit = new Promise<void>((resolve) => (limited = resolve));
+    const t: Transform = resetAfter(limit, () => {
+      calls++;
+      limited();
+    });
     t.on('end', () => (ended = true));
     Readable.from(parts).pipe(t).pipe(out.writable);
-    await new Promise((r) => setTimeout(r, 30));
+    await reachedLimit;
+    // A second onLimit or a (wrong) 'end' would come within these turns.
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
     return { out: out.body(), calls, ended };
   }
 
@@ -153,8 +192,9 @@ describe('resetAfter', () => {
   it('stops taking input after the limit (the upstream is paused, not drained)', async () => {
     const source = lazySource(64 * 1024 * KiB, 16 * KiB);
     const out = sink();
-    source.readable.pipe(resetAfter(10, () => {})).pipe(out.writable);
-    await new Promise((r) => setTimeout(r, 50));
+    const reachedLimit = new Promise<void>((resolve) => source.readable.pipe(resetAfter(10, resolve)).pipe(out.writable));
+    await reachedLimit;
+    await sleep(50); // time for a (wrong) drain loop to pull more
     expect(out.body().length).toBe(10);
     expect(source.pulled()).toBeLessThan(256 * KiB);
     source.readable.destroy();

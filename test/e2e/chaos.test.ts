@@ -73,18 +73,21 @@ describe('chaos end to end: faults a client can see, recorded on the span', () =
     expect(s.attributes['tracecar.error.code']).toBe('TRC_ERR_CHAOS_RESET');
   });
 
-  it('throttle: measured throughput stays within 20% of the configured rate', async () => {
+  it('throttle: the whole body arrives, never faster than the configured rate, and the span says so', async () => {
     const size = 96 * 1024;
     await setup({ rules: [{ match: { path: '/big' }, side: 'ingress', throttle: { bytesPerSecond: 256 * 1024, percent: 100 } }] }, Buffer.alloc(size, 2));
     const t0 = performance.now();
     const res = await request(`${tc!.url}/big`);
     const body = Buffer.from(await res.body.arrayBuffer());
     const seconds = (performance.now() - t0) / 1000;
-    expect(body.length).toBe(size);
-    const rate = size / seconds;
-    // 96 KiB at 256 KiB/s ≈ 375 ms. Tolerance: ±20% (scheduler jitter on a loaded 2-core machine).
-    expect(rate).toBeLessThan(256 * 1024 * 1.2);
-    expect(rate).toBeGreaterThan(256 * 1024 * 0.8);
+    expect(body.equals(Buffer.alloc(size, 2))).toBe(true);
+    // 96 KiB at 256 KiB/s takes at least 375 ms (the bucket starts empty). Only the upper bound on
+    // the rate is checked here: a busy machine makes the transfer slower, never faster. The rate's
+    // precision is checked on a fake clock in test/chaos/streams.test.ts.
+    expect(size / seconds).toBeLessThan(256 * 1024 * 1.02);
+    expect(String(res.headers['x-tracecar-chaos'])).toContain('throttle=256kib');
+    const e = (await span(res)).events.find((ev) => ev.name === 'tracecar.chaos.throttle')!;
+    expect(e.attributes!['tracecar.chaos.throttle.bytes_per_second']).toBe(256 * 1024);
   });
 
   it('per-request header trigger works only when chaos.allowHeader is true', async () => {
