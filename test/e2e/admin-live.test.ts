@@ -142,10 +142,16 @@ describe('admin API, metrics, health and config with real proxied traffic', () =
     expect(new Set(ids(await traces('?errors=1')))).toEqual(new Set(sent.fail));
     expect(ids(await traces('?status=ok&limit=1000'))).not.toContain(sent.fail[0]);
 
-    const slow = await traces('?minDuration=300ms');
-    expect(ids(slow)).toEqual(sent.slow);
-    expect(slow.traces[0].durationMs).toBeGreaterThanOrEqual(300);
-    expect(ids(await traces('?maxDuration=250&limit=1000'))).not.toContain(sent.slow[0]);
+    // The app holds /slow 320 ms, so that trace is at least that long. How long the others took
+    // depends on the machine's load, so the expected sets come from the listed durations.
+    const all = (await traces('?limit=1000')).traces;
+    expect(all.find((t) => t.traceId === sent.slow[0])!.durationMs).toBeGreaterThanOrEqual(300);
+    const slow = await traces('?minDuration=300ms&limit=1000');
+    expect(ids(slow)).toEqual(all.filter((t) => t.durationMs >= 300).map((t) => t.traceId));
+    expect(ids(slow)).toContain(sent.slow[0]);
+    const quick = await traces('?maxDuration=250&limit=1000');
+    expect(ids(quick)).toEqual(all.filter((t) => t.durationMs <= 250).map((t) => t.traceId));
+    expect(ids(quick)).not.toContain(sent.slow[0]);
 
     const one = await traces(`?traceId=${sent.checkout[1]}`);
     expect(ids(one)).toEqual([sent.checkout[1]]);
@@ -216,8 +222,8 @@ describe('admin API, metrics, health and config with real proxied traffic', () =
     const slow = summary.routes.find((r) => r.name === 'GET /slow')!;
     expect(slow).toMatchObject({ service: 'frontend', count: 1 });
     expect(slow.p50).toBeGreaterThanOrEqual(300);
-    // Slowest first (by p95).
-    expect(summary.routes[0].name).toBe('GET /slow');
+    // Slowest first (by p95). Which route that is depends on the machine's load; the order does not.
+    for (let i = 1; i < summary.routes.length; i++) expect(summary.routes[i - 1]!.p95).toBeGreaterThanOrEqual(summary.routes[i]!.p95);
     const fail = summary.routes.find((r) => r.name === 'GET /fail')!;
     expect(fail).toMatchObject({ count: 2, errors: 2 });
     expect(summary.routes.find((r) => r.service === 'payments' && r.name === 'GET /charge/:id')).toMatchObject({ count: 2, errors: 0 });
