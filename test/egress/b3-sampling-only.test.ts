@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { startTracecar, startUpstream, eventually, type RunningTracecar, type Upstream } from '../helpers/harness.js';
+import { startTracecar, startUpstream, type RunningTracecar, type Upstream } from '../helpers/harness.js';
 import { callOut } from '../helpers/apps.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
 /*
  * A B3 sampling state or debug flag that arrives alone (`b3: d`, `b3: 0`, `X-B3-Flags: 1`,
@@ -69,7 +70,7 @@ describe('B3 sampling state alone: kept on ingress and egress', () => {
       expect(seen.b3).toMatch(/^[0-9a-f]{32}-[0-9a-f]{16}-d$/);
       expect(String(seen.traceparent).slice(-2)).toBe('03');
       const traceId = String(seen.b3).split('-')[0];
-      const span = await eventually(() => tc.tracecar.store.get(traceId)?.[0], 2000, 'client span');
+      const span = await waitFor(() => tc.tracecar.store.get(traceId)?.[0], 2000, 'client span');
       expect(span.kind).toBe('client');
       expect(span.attributes['tracecar.sampling.reason']).toBe('b3-debug');
       expect(span.attributes['tracecar.root']).toBe(true);
@@ -78,7 +79,7 @@ describe('B3 sampling state alone: kept on ingress and egress', () => {
     it('X-B3-Flags: 1 → X-B3-Flags: 1 (debug implies accept: no X-B3-Sampled)', async () => {
       const { seen } = await callEgress({ 'x-b3-flags': '1' });
       expect(b3Of(seen)).toEqual({ 'x-b3-traceid': expect.stringMatching(/^[0-9a-f]{32}$/), 'x-b3-spanid': expect.stringMatching(/^[0-9a-f]{16}$/), 'x-b3-flags': '1' });
-      const span = await eventually(() => tc.tracecar.store.get(String(seen['x-b3-traceid']))?.[0], 2000, 'client span');
+      const span = await waitFor(() => tc.tracecar.store.get(String(seen['x-b3-traceid']))?.[0], 2000, 'client span');
       expect(span.attributes['tracecar.sampling.reason']).toBe('b3-debug');
     });
 
@@ -90,7 +91,7 @@ describe('B3 sampling state alone: kept on ingress and egress', () => {
       check(seen);
       expect(seen['x-b3-flags']).toBeUndefined();
       expect(String(seen.traceparent).slice(-2)).toBe('02');
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
       expect(clientSpans()).toHaveLength(before);
     });
   });

@@ -62,11 +62,11 @@ describe('propagation doctor: says once per route when the app drops or mangles 
     await setup(() => 'mangle', () => `a\t\u0085${'x'.repeat(300)}`);
     const res = await request(`${tc!.url}/pay`);
     await res.body.text();
-    await eventually(() => warnings().length >= 1, 2000, 'doctor warning');
+    await waitFor(() => warnings().length >= 1, 2000, 'doctor warning');
     const quoted = `a\\x09\\x85${'x'.repeat(61)}…(303 chars)`;
     expect(String(warnings()[0].msg)).toContain(`x-request-id="${quoted}" that matches no request in flight`);
     // The CLIENT span (a new root: the mangled id stitches to nothing) carries the same hint.
-    const client = await eventually(
+    const client = await waitFor(
       () => tc!.tracecar.store.list().flatMap((t) => tc!.tracecar.store.get(t.traceId) ?? []).find((s) => s.kind === 'client'),
       2000,
       'client span',

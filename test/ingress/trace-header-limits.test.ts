@@ -1,7 +1,8 @@
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { proxiedApp, eventually } from '../helpers/harness.js';
+import { proxiedApp } from '../helpers/harness.js';
 import type { SpanRecord } from '../../src/telemetry/span.js';
+import { waitFor } from '../helpers/wait.js';
 
 /*
  * Trace headers are input too. Hostile traceparent / tracestate / b3 / X-B3-* / baggage /
@@ -56,8 +57,8 @@ describe('hostile trace headers: proxied, bounded, log-safe', () => {
     expect(res.status).toBe(200);
     const seen = env.app.requests.at(-1)!;
     const [, traceId, spanId] = res.head.traceresponse.split('-');
-    const span = await eventually(() => env.tc.tracecar.store.get(traceId)?.find((s) => s.spanId === spanId), 2000, 'span');
-    await eventually(() => env.tc.log.lines.length > before, 2000, 'access line');
+    const span = await waitFor(() => env.tc.tracecar.store.get(traceId)?.find((s) => s.spanId === spanId), 2000, 'span');
+    await waitFor(() => env.tc.log.lines.length > before, 2000, 'access line');
     return { res, seen, span, traceId, logLines: env.tc.log.lines.slice(before) };
   }
 
