@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   TRC_ERR_CONFIG_PARSE: { description: 'The configuration file is not valid YAML.' },
   TRC_ERR_CONFIG_READ: { description: 'The configuration file cannot be read.' },
   TRC_ERR_CONFIG_VALUE: { description: 'A single value (duration, percent, ratio, size or listen address) cannot be parsed; raised by the unit parsers the CLI and the chaos header use.' },
+  TRC_ERR_INJECT_INPUT: { description: '`tracecar inject` cannot read its input or the input is not valid YAML.' },
   TRC_ERR_LISTEN: { description: 'A listener could not bind its address (port busy, permission denied, bad host).' },
   TRC_ERR_UPSTREAM_CONNECT: { description: 'The upstream refused the connection or could not be reached.', status: 502 },
   TRC_ERR_UPSTREAM_CONNECT_TIMEOUT: { description: 'The upstream did not accept the connection within timeout.connect.', status: 504 },

@@ -35,7 +35,7 @@ function callDownstream(path, requestId) {
   });
 }
 
-createServer(async (req, res) => {
+const server = createServer(async (req, res) => {
   const url = new URL(req.url, 'http://x');
   const delay = Number(url.searchParams.get('delay') ?? Math.round(Math.random() * 30));
   await new Promise((r) => setTimeout(r, delay));
@@ -52,3 +52,7 @@ createServer(async (req, res) => {
   res.writeHead(downstreamResult && downstreamResult.status >= 500 ? 502 : 200, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ service: name, path: url.pathname, downstream: downstreamResult }) + '\n');
 }).listen(port, '127.0.0.1', () => console.error(`${name} app on http://127.0.0.1:${port}`));
+
+// In a container this process is PID 1, which gets no default action for SIGTERM: without a handler
+// `docker stop` waits out its grace period and kills it (exit 137). Finish in-flight requests, exit 0.
+for (const signal of ['SIGTERM', 'SIGINT']) process.once(signal, () => server.close(() => process.exit(0)));

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { tracecarError } from '../errors.js';
+import { parseDuration } from '../config/units.js';
 import type { TracecarConfigInput } from '../config/types.js';
 
 export const USAGE = `tracecar — a sidecar proxy that traces an uninstrumented service
@@ -8,6 +9,8 @@ Usage:
   tracecar --target URL [options]     run the sidecar in front of the app at URL
   tracecar --config FILE [options]    run with a tracecar.yaml (flags override it)
   tracecar validate FILE              check a config file and exit
+  tracecar health [options]           exit 0 if the tracecar configured here serves (container HEALTHCHECK)
+  tracecar inject [FILE|-] [options]  add the tracecar native sidecar to Kubernetes YAML (see inject --help)
 
 Options:
   -t, --target URL          the app to front, e.g. http://localhost:3000
@@ -28,14 +31,20 @@ Traces go to the terminal and the built-in viewer; set --otlp-endpoint to send t
 Docs: https://www.npmjs.com/package/tracecar`;
 
 export interface CliCommand {
-  kind: 'run' | 'validate' | 'help' | 'version';
+  kind: 'run' | 'validate' | 'health' | 'inject' | 'help' | 'version';
   configFile?: string;
   validateFile?: string;
   /** Settings given as flags: the highest precedence layer. */
   overrides: TracecarConfigInput;
+  /** health: how long each probe may take, in milliseconds. */
+  timeoutMs?: number;
+  /** health: true when options name the address to probe (then the health file is not read). */
+  explicit?: boolean;
+  /** inject: its own options, parsed by src/cli/inject.ts. */
+  injectArgs?: string[];
 }
 
-function usageError(message: string, hint = 'run `tracecar --help` for usage'): never {
+export function usageError(message: string, hint = 'run `tracecar --help` for usage'): never {
   throw tracecarError('TRC_ERR_INVALID_ARGUMENT', message, { hint });
 }
 
@@ -74,33 +83,32 @@ function parseRoute(value: string): { name: string; listen: string; target: stri
   return { name: m[1], listen: parsePort('route', m[2]), target: parseHttpUrl('route', m[3]) };
 }
 
+/** The run options, shared by `tracecar` and `tracecar health` (which must read the same settings). */
+const RUN_OPTIONS = {
+  target: { type: 'string', short: 't' },
+  port: { type: 'string', short: 'p' },
+  config: { type: 'string', short: 'c' },
+  'service-name': { type: 'string', short: 's' },
+  'otlp-endpoint': { type: 'string' },
+  'egress-port': { type: 'string' },
+  route: { type: 'string', multiple: true },
+  'infer-parent': { type: 'boolean' },
+  'admin-port': { type: 'string' },
+  admin: { type: 'boolean' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
 export function parseCli(argv: string[]): CliCommand {
+  // Subcommands with options of their own come first on the command line, as in kubectl/linkerd.
+  if (argv[0] === 'inject') return { kind: 'inject', injectArgs: argv.slice(1), overrides: {} };
+  if (argv[0] === 'health') return parseHealth(argv.slice(1));
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      allowNegative: true,
-      options: {
-        target: { type: 'string', short: 't' },
-        port: { type: 'string', short: 'p' },
-        config: { type: 'string', short: 'c' },
-        'service-name': { type: 'string', short: 's' },
-        'otlp-endpoint': { type: 'string' },
-        'egress-port': { type: 'string' },
-        route: { type: 'string', multiple: true },
-        'infer-parent': { type: 'boolean' },
-        'admin-port': { type: 'string' },
-        admin: { type: 'boolean' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, allowNegative: true, options: RUN_OPTIONS });
   } catch (err) {
-    // parseArgs messages are already one line ("Unknown option '--prot'..."); keep them.
-    return usageError((err as Error).message.split('\n')[0].replace(/\. To specify.*$/, ''));
+    return usageError(parseArgsMessage(err));
   }
   const { values, positionals } = parsed;
   if (values.help) return { kind: 'help', overrides: {} };
@@ -110,7 +118,51 @@ export function parseCli(argv: string[]): CliCommand {
     return { kind: 'validate', validateFile: positionals[1], overrides: {} };
   }
   if (positionals.length > 0) usageError(`unexpected argument "${positionals[0]}"`);
+  return { kind: 'run', configFile: values.config, overrides: runOverrides(values) };
+}
 
+/** parseArgs messages are already one line ("Unknown option '--prot'..."); keep them. */
+function parseArgsMessage(err: unknown): string {
+  return (err as Error).message.split('\n')[0].replace(/\. To specify.*$/, '');
+}
+
+/** `tracecar health [run options] [--timeout 2s]`. */
+function parseHealth(argv: string[]): CliCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: false, strict: true, allowNegative: true, options: { ...RUN_OPTIONS, timeout: { type: 'string' } } });
+  } catch (err) {
+    return usageError(parseArgsMessage(err), 'tracecar health [--config FILE] [--port N] [--admin-port N | --no-admin] [--timeout 2s]');
+  }
+  const { timeout, help, version, ...values } = parsed.values;
+  if (help) return { kind: 'help', overrides: {} };
+  if (version) return { kind: 'version', overrides: {} };
+  let timeoutMs = 1500;
+  if (timeout !== undefined) {
+    try {
+      timeoutMs = parseDuration(timeout);
+    } catch {
+      usageError(`--timeout must be a duration such as 2s or 500ms, got "${timeout}"`);
+    }
+  }
+  const explicit = values.config !== undefined || values.port !== undefined || values['admin-port'] !== undefined || values.admin !== undefined;
+  return { kind: 'health', configFile: values.config, overrides: runOverrides(values), timeoutMs, explicit };
+}
+
+interface RunValues {
+  target?: string;
+  port?: string;
+  'service-name'?: string;
+  'otlp-endpoint'?: string;
+  'egress-port'?: string;
+  route?: string[];
+  'infer-parent'?: boolean;
+  'admin-port'?: string;
+  admin?: boolean;
+  'log-level'?: string;
+}
+
+function runOverrides(values: RunValues): TracecarConfigInput {
   const o: TracecarConfigInput = {};
   if (values.target !== undefined) (o.ingress ??= {}).target = parseHttpUrl('target', values.target);
   if (values.port !== undefined) (o.ingress ??= {}).listen = parsePort('port', values.port);
@@ -132,5 +184,5 @@ export function parseCli(argv: string[]): CliCommand {
     if (!levels.includes(values['log-level'])) usageError(`--log-level must be one of ${levels.join(', ')}`);
     o.log = { level: values['log-level'] as never };
   }
-  return { kind: 'run', configFile: values.config, overrides: o };
+  return o;
 }

@@ -8,6 +8,8 @@ import { runValidate } from '../config/validate-command.js';
 import { watchConfig } from '../config/watch.js';
 import { createTracecar } from '../tracecar.js';
 import { displayUrl } from '../proxy/listen.js';
+import { checkHealth, healthTargets, HEALTH_FILE_VARIABLE, removeHealthFile, writeHealthFile } from './health.js';
+import { runInject } from './inject.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -33,6 +35,19 @@ async function main(argv: string[]): Promise<void> {
   }
   if (cmd.kind === 'version') {
     process.stdout.write(`${version()}\n`);
+    return;
+  }
+  if (cmd.kind === 'health') {
+    const targets = healthTargets({ configFile: cmd.configFile, overrides: cmd.overrides, explicit: cmd.explicit ?? false, timeoutMs: cmd.timeoutMs!, env: process.env });
+    const result = await checkHealth(targets, cmd.timeoutMs!);
+    const line = `${result.healthy ? 'healthy' : 'unhealthy'}: ${result.checks.join('; ')} (addresses from ${targets.source})\n`;
+    if (result.healthy) process.stdout.write(line);
+    else process.stderr.write(`tracecar: ${line}`);
+    process.exitCode = result.healthy ? 0 : 1;
+    return;
+  }
+  if (cmd.kind === 'inject') {
+    process.exitCode = await runInject(cmd.injectArgs!, { stdin: process.stdin, stdout: (s: string) => process.stdout.write(s), stderr: (s: string) => process.stderr.write(s) }, version());
     return;
   }
   if (cmd.kind === 'validate') {
@@ -62,6 +77,17 @@ async function main(argv: string[]): Promise<void> {
     `  traces   ${where}${addr.viewerUrl ? ` + viewer ${addr.viewerUrl}` : ''}`,
   ];
   process.stderr.write(`${lines.join('\n')}\n`);
+
+  // Where `tracecar health` (a container HEALTHCHECK) finds the addresses bound from flags it cannot see.
+  const healthFile = process.env[HEALTH_FILE_VARIABLE]?.trim();
+  if (healthFile) {
+    try {
+      writeHealthFile(healthFile, addr);
+      process.on('exit', () => removeHealthFile(healthFile));
+    } catch (err) {
+      process.stderr.write(`tracecar: cannot write ${HEALTH_FILE_VARIABLE}=${healthFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); \`tracecar health\` will read the config instead\n`);
+    }
+  }
 
   const watcher = file
     ? watchConfig(file, {
