@@ -121,7 +121,7 @@ export function injectManifests(inputs: string | Array<{ text: string; source: s
   const list = typeof inputs === 'string' ? [{ text: inputs, source: '<stdin>' }] : inputs;
   const chunks = list.flatMap(({ text, source }) =>
     splitDocuments(text).map(({ raw, offset }) => {
-      const doc = parseDocument(raw, { prettyErrors: true });
+      const doc = parseDocument(raw, { prettyErrors: false });
       if (doc.errors.length > 0) {
         const err = doc.errors[0];
         const line = lineOf(text, offset + (err.pos?.[0] ?? 0));
