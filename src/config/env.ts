@@ -42,6 +42,7 @@ export const ENV_VARIABLES: Readonly<Record<string, string>> = {
   TRACECAR_ADMIN: 'admin.listen ("off" turns the admin listener off)',
   TRACECAR_LOG_LEVEL: 'log.level',
   TRACECAR_CONSOLE: 'export.console',
+  TRACECAR_HEALTH_FILE: 'not a config key: where the running sidecar writes its bound addresses for `tracecar health` (set in the image)',
 };
 
 const SAMPLERS: Record<string, { parentBased: boolean; ratio?: number }> = {

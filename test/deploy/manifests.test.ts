@@ -58,7 +58,7 @@ describe('deploy/docker-compose.yml', () => {
   });
 });
 
-describe('deploy/kubernetes/orders.yaml', () => {
+describe('deploy/kubernetes/orders.yaml', { timeout: 60_000 }, () => {
   const text = read('deploy/kubernetes/orders.yaml');
   const docs = parseAllDocuments(text).map((d) => d.toJS() as Manifest);
   const deployment = docs.find((d) => d.kind === 'Deployment') as any;

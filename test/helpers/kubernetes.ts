@@ -43,6 +43,19 @@ export async function validate(objects: Manifest[]): Promise<string[]> {
   return problems;
 }
 
+const COMPILER_OPTIONS: ts.CompilerOptions = {
+  strict: true,
+  noEmit: true,
+  skipLibCheck: true,
+  types: [],
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+};
+/** The kubernetes-models declarations are parsed once per test file, not once per check. */
+const parsedFiles = new Map<string, ts.SourceFile | undefined>();
+let previousProgram: ts.Program | undefined;
+
 /** Fields the Kubernetes types do not have, one line each. */
 export function unknownFields(objects: Manifest[]): string[] {
   const fileName = fileURLToPath(new URL('../kubernetes/__manifests__.ts', import.meta.url));
@@ -53,13 +66,15 @@ export function unknownFields(objects: Manifest[]): string[] {
   const host = ts.createCompilerHost({});
   const getSourceFile = host.getSourceFile.bind(host);
   const fileExists = host.fileExists.bind(host);
-  host.getSourceFile = (f, language, ...rest) => (f === fileName ? ts.createSourceFile(f, code, language) : getSourceFile(f, language, ...rest));
+  host.getSourceFile = (f, language, ...rest) => {
+    if (f === fileName) return ts.createSourceFile(f, code, language);
+    let parsed = parsedFiles.get(f);
+    if (!parsed) parsedFiles.set(f, (parsed = getSourceFile(f, language, ...rest)));
+    return parsed;
+  };
   host.fileExists = (f) => f === fileName || fileExists(f);
-  const program = ts.createProgram(
-    [fileName],
-    { strict: true, noEmit: true, skipLibCheck: true, types: [], target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext },
-    host,
-  );
+  const program = ts.createProgram([fileName], COMPILER_OPTIONS, host, previousProgram);
+  previousProgram = program;
   return ts.getPreEmitDiagnostics(program).map((d) => {
     const line = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line : -1;
     const which = line >= first ? label(objects[line - first]) : 'import';

@@ -23,7 +23,7 @@ function podSpec(m: Manifest): PodSpec {
 const env = (c: Container, name: string) => c.env?.find((e) => e.name === name)?.value;
 const find = (all: Manifest[], kind: string, name: string) => all.find((m) => m.kind === kind && m.metadata?.name === name)!;
 
-describe('tracecar inject on realistic manifests', () => {
+describe('tracecar inject on realistic manifests', { timeout: 60_000 }, () => {
   for (const name of ['web.yaml', 'ledger.yaml', 'batch.yaml']) {
     it(`${name}: the injected output is what fixtures/${name.replace('.yaml', '.injected.yaml')} shows, valid against the Kubernetes API types, and injecting again changes nothing`, async () => {
       const once = injectManifests([{ text: read(name), source: name }], OPTIONS);
