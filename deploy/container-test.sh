@@ -65,7 +65,10 @@ bail() {
 PIDS=() CONTAINERS=() COMPOSE_UP=0
 cleanup() {
   for c in "${CONTAINERS[@]}"; do "${PODMAN[@]}" rm -f -t 0 "$c" >/dev/null 2>&1; done
-  [ "$COMPOSE_UP" = 1 ] && compose down -t 2 >/dev/null 2>&1
+  if [ "$COMPOSE_UP" = 1 ]; then
+    compose down -t 2 >/dev/null 2>&1
+    "${PODMAN[@]}" network rm -f "${PROJECT}_default" >/dev/null 2>&1 # podman-compose 1.0.3's down leaves it
+  fi
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   [ -z "${CONTAINER_TEST_LOG_DIR:-}" ] && rm -rf "$WORK"
 }
@@ -337,6 +340,7 @@ else
     not_ok "compose stop: every container exited 0" "$codes"
   fi
   compose down -t 2 >>"$LOG_DIR/compose-stop.log" 2>&1
+  "${PODMAN[@]}" network rm -f "${PROJECT}_default" >/dev/null 2>&1 # podman-compose 1.0.3's down leaves it
   COMPOSE_UP=0
 fi
 
