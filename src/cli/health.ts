@@ -34,7 +34,6 @@ export interface HealthOptions {
   overrides: TracecarConfigInput;
   /** Options named the address: skip the health file. */
   explicit: boolean;
-  timeoutMs: number;
   env: NodeJS.ProcessEnv;
 }
 

@@ -38,7 +38,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (cmd.kind === 'health') {
-    const targets = healthTargets({ configFile: cmd.configFile, overrides: cmd.overrides, explicit: cmd.explicit ?? false, timeoutMs: cmd.timeoutMs!, env: process.env });
+    const targets = healthTargets({ configFile: cmd.configFile, overrides: cmd.overrides, explicit: cmd.explicit ?? false, env: process.env });
     const result = await checkHealth(targets, cmd.timeoutMs!);
     const line = `${result.healthy ? 'healthy' : 'unhealthy'}: ${result.checks.join('; ')} (addresses from ${targets.source})\n`;
     if (result.healthy) process.stdout.write(line);

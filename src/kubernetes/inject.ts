@@ -46,6 +46,17 @@ const CONFIG_DIR = '/etc/tracecar';
  */
 export const SIDECAR_RESOURCES = { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '384Mi' } };
 
+/** The image's user (the node base image's "node", uid 1000), nothing it does not need. */
+export const SIDECAR_SECURITY_CONTEXT = {
+  runAsNonRoot: true,
+  runAsUser: 1000,
+  runAsGroup: 1000,
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
 export type InjectAction = 'injected' | 'updated' | 'unchanged' | 'skipped';
 
 export interface InjectNote {
@@ -314,15 +325,7 @@ function sidecarContainer(options: InjectOptions, appPort: number, serviceName: 
     readinessProbe: probe('/readyz', { periodSeconds: 5 }),
     livenessProbe: probe('/healthz', { periodSeconds: 10 }),
     resources: SIDECAR_RESOURCES,
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: 1000,
-      runAsGroup: 1000,
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      capabilities: { drop: ['ALL'] },
-      seccompProfile: { type: 'RuntimeDefault' },
-    },
+    securityContext: SIDECAR_SECURITY_CONTEXT,
     ...(options.configMap ? { volumeMounts: [{ name: CONFIG_VOLUME, mountPath: CONFIG_DIR, readOnly: true }] } : {}),
   };
 }

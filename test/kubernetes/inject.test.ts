@@ -55,7 +55,7 @@ describe('tracecar inject on realistic manifests', { timeout: 60_000 }, () => {
       readinessProbe: { httpGet: { path: '/readyz', port: 'tracecar-admin' } },
       livenessProbe: { httpGet: { path: '/healthz', port: 'tracecar-admin' } },
       resources: SIDECAR_RESOURCES,
-      securityContext: { runAsNonRoot: true, runAsUser: 1000, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+      securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } },
     });
     expect(env(sidecar, 'TRACECAR_TARGET')).toBe('http://127.0.0.1:8080');
     expect(env(sidecar, 'TRACECAR_ADMIN')).toBe('0.0.0.0:9901');
