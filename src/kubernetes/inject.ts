@@ -40,9 +40,10 @@ const CONFIG_VOLUME = 'tracecar-config';
 const CONFIG_DIR = '/etc/tracecar';
 
 /**
- * Requests fit an ordinary service's load (bench/RESULTS.md: 48–85 µs CPU per request, so 100m ≈ 1,200
- * req/s with OTLP export); the memory limit sits above the bench's peak RSS (261 MiB at saturation with
- * export and the viewer store). No CPU limit: throttling a proxy adds latency to every request.
+ * From bench/RESULTS.md (wrk, one core): 56–99 µs CPU per request (as shipped, with export, viewer store
+ * and access log: 99 µs, so 100m ≈ 1,000 req/s); idle RSS 95–120 MiB, peak 256 MiB at saturation as
+ * shipped. The memory limit leaves room above that peak. No CPU limit: throttling a proxy adds latency
+ * to every request.
  */
 export const SIDECAR_RESOURCES = { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '384Mi' } };
 
