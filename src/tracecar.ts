@@ -18,7 +18,7 @@ import { createSpanExporter, type SpanExporter } from './telemetry/export/index.
 import { createMetrics, type Metrics } from './admin/metrics.js';
 import { createTraceStore, type TraceStore } from './telemetry/store.js';
 import { createAdminServer, type AdminServer } from './admin/server.js';
-import { parseListen } from './config/units.js';
+import { listenAddress } from './config/listeners.js';
 import { redactConfig } from './config/redact.js';
 import { restartRequired } from './config/restart.js';
 import type { Hop } from './telemetry/hop.js';
@@ -199,22 +199,21 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
       if (!initial.ingress.target) {
         throw new Error('ingress.target is required');
       }
-      const listenAt = parseListen(initial.ingress.listen, '0.0.0.0');
+      const listenAt = listenAddress('ingress', initial.ingress.listen);
       const bound: TracecarAddresses = {
         ingress: await listenOn(ingress, 'ingress', listenAt.host, listenAt.port, 'choose another port with --port, or stop what is using it'),
         routes: {},
       };
       try {
         for (const e of egressServers) {
-          // Egress serves the app next to us: loopback unless the config names a host.
-          const at = parseListen(e.listen, '127.0.0.1');
+          const at = listenAddress(e.name === 'egress' ? 'egress' : 'route', e.listen);
           const hint = e.name === 'egress' ? 'choose another port with --egress-port' : `change the listen port of route "${e.name}"`;
           const addr = await listenOn(e.server, e.name === 'egress' ? 'egress' : `egress route "${e.name}"`, at.host, at.port, hint);
           if (e.name === 'egress') bound.egress = addr;
           else bound.routes[e.name] = addr;
         }
         if (admin && initial.admin.listen !== null) {
-          const a = parseListen(initial.admin.listen, '127.0.0.1');
+          const a = listenAddress('admin', initial.admin.listen);
           const info = await admin.listen(a.host, a.port);
           bound.admin = { host: info.host, port: info.port };
           if (initial.admin.viewer) bound.viewerUrl = `${displayUrl(bound.admin)}/`;

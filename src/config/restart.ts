@@ -1,5 +1,6 @@
 import type { TracecarConfig } from './types.js';
-import { formatListen, parseListen } from './units.js';
+import { formatListen } from './units.js';
+import { listenAddress, type ListenerKind } from './listeners.js';
 
 /**
  * Keys whose change cannot apply to a running process (listener addresses and the parts built
@@ -10,17 +11,17 @@ import { formatListen, parseListen } from './units.js';
  */
 export function restartRequired(prev: TracecarConfig, next: TracecarConfig): string[] {
   const changed: string[] = [];
-  if (!sameListen(prev.ingress.listen, next.ingress.listen, '0.0.0.0')) changed.push('ingress.listen');
-  if (!sameListen(prev.egress.listen, next.egress.listen, '0.0.0.0')) changed.push('egress.listen');
+  if (!sameListen(prev.ingress.listen, next.ingress.listen, 'ingress')) changed.push('ingress.listen');
+  if (!sameListen(prev.egress.listen, next.egress.listen, 'egress')) changed.push('egress.listen');
   const before = new Map(prev.egress.routes.map((r) => [r.name, r]));
   const after = new Map(next.egress.routes.map((r) => [r.name, r]));
   for (const [name, route] of before) {
     const now = after.get(name);
     if (!now) changed.push(`egress.routes[${JSON.stringify(name)}]`);
-    else if (!sameListen(route.listen, now.listen, '0.0.0.0')) changed.push(`egress.routes[${JSON.stringify(name)}].listen`);
+    else if (!sameListen(route.listen, now.listen, 'route')) changed.push(`egress.routes[${JSON.stringify(name)}].listen`);
   }
   for (const name of after.keys()) if (!before.has(name)) changed.push(`egress.routes[${JSON.stringify(name)}]`);
-  if (!sameListen(prev.admin.listen, next.admin.listen, '127.0.0.1')) changed.push('admin.listen');
+  if (!sameListen(prev.admin.listen, next.admin.listen, 'admin')) changed.push('admin.listen');
   // Built once at start (exporter, connection pools, admin, logger): a change waits for a restart.
   for (const path of STARTUP_ONLY) {
     if (JSON.stringify(at(prev, path)) !== JSON.stringify(at(next, path))) changed.push(path);
@@ -47,14 +48,15 @@ function at(config: TracecarConfig, path: string): unknown {
   return v;
 }
 
-function sameListen(a: string | null, b: string | null, defaultHost: string): boolean {
+function sameListen(a: string | null, b: string | null, kind: ListenerKind): boolean {
   if (a === null || b === null) return a === b;
-  return canonical(a, defaultHost) === canonical(b, defaultHost);
+  return canonical(a, kind) === canonical(b, kind);
 }
 
-function canonical(listen: string, defaultHost: string): string {
+/** The address the listener really binds (listenAddress), so "15001" and "127.0.0.1:15001" compare equal for egress. */
+function canonical(listen: string, kind: ListenerKind): string {
   try {
-    return formatListen(parseListen(listen, defaultHost));
+    return formatListen(listenAddress(kind, listen));
   } catch {
     return listen;
   }
