@@ -75,6 +75,7 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
   let active = 0;
   let addresses: TracecarAddresses | undefined;
   let drained: (() => void) | undefined;
+  let closing: Promise<void> | undefined;
 
   const exporter = initial.export.otlp.endpoint
     ? createSpanExporter({
@@ -235,32 +236,37 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
       return restart;
     },
 
-    async close() {
-      if (draining) return;
-      draining = true;
-      const servers = [ingress, ...egressServers.map((e) => e.server)];
-      for (const server of servers) {
-        server.close();
-        server.closeIdleConnections();
-      }
-      // Upgraded sockets (WebSockets, CONNECT tunnels) left node:http at the upgrade: drain them too.
-      const upgradesDrained = upgrades.drain(runtime.config.shutdownTimeout);
-      if (active > 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, runtime.config.shutdownTimeout);
-          timer.unref();
-          drained = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-      }
-      await upgradesDrained;
-      for (const server of servers) server.closeAllConnections();
-      await Promise.all([ingressAgent.close().catch(() => {}), egressAgent.close().catch(() => {})]);
-      await exporter?.shutdown(5_000);
-      await admin?.close();
-      flushLogger(logger);
+    close() {
+      // Every caller waits for the same drain: a second close() must not resolve before it ends.
+      closing ??= shutdown();
+      return closing;
     },
   };
+
+  async function shutdown(): Promise<void> {
+    draining = true;
+    const servers = [ingress, ...egressServers.map((e) => e.server)];
+    for (const server of servers) {
+      server.close();
+      server.closeIdleConnections();
+    }
+    // Upgraded sockets (WebSockets, CONNECT tunnels) left node:http at the upgrade: drain them too.
+    const upgradesDrained = upgrades.drain(runtime.config.shutdownTimeout);
+    if (active > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, runtime.config.shutdownTimeout);
+        timer.unref();
+        drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    await upgradesDrained;
+    for (const server of servers) server.closeAllConnections();
+    await Promise.all([ingressAgent.close().catch(() => {}), egressAgent.close().catch(() => {})]);
+    await exporter?.shutdown(5_000);
+    await admin?.close();
+    flushLogger(logger);
+  }
 }
