@@ -145,6 +145,11 @@ export function upstreamHeaders(hop: Hop, req: IncomingMessage, rt: Runtime, for
   return out;
 }
 
+/** W3C traceresponse for the caller of a SERVER hop: our span, sampled flag and random flag. */
+export function traceresponse(hop: Hop): string {
+  return formatTraceresponse(hop.traceId, hop.spanId, hop.sampled, hop.random);
+}
+
 /** Our response headers: the correlation id, W3C traceresponse, what chaos did. */
 function addResponseHeaders(hop: Hop, headers: string[], rt: Runtime, plan: FaultPlan | null, deps: PipelineDeps): void {
   const drop = rt.ownResponseHeaders;
@@ -152,7 +157,7 @@ function addResponseHeaders(hop: Hop, headers: string[], rt: Runtime, plan: Faul
     if (drop.has(headers[i].toLowerCase())) headers.splice(i, 2);
   }
   headers.push(rt.correlationHeader, hop.correlationId);
-  if (hop.side === 'ingress') headers.push(TRACERESPONSE_HEADER, formatTraceresponse(hop.traceId, hop.spanId, hop.sampled, hop.random));
+  if (hop.side === 'ingress') headers.push(TRACERESPONSE_HEADER, traceresponse(hop));
   if (plan) headers.push(CHAOS_HEADER, plan.describe());
   if (deps.draining()) headers.push('connection', 'close');
 }

@@ -30,6 +30,7 @@ import {
   handleIngress,
   injectFormats,
   resolveEgressDestination,
+  traceresponse,
   upstreamHeaders,
   type Doctor,
   type EgressListener,
@@ -39,7 +40,6 @@ import {
 import { Hop } from '../telemetry/hop.js';
 import { nowMs } from '../telemetry/span.js';
 import { newSpanId } from '../telemetry/ids.js';
-import { formatTraceresponse } from '../propagation/index.js';
 import { classifyUpstreamError } from './upstream-errors.js';
 import { FrameCounter, CLOSE_NO_STATUS } from './ws-frames.js';
 import { bindLifetimes, type LiveConnections, type SpliceEnd } from './splice.js';
@@ -144,7 +144,7 @@ export function createWebSocketProxy(deps: UpgradeDeps, live: LiveConnections) {
         path: url,
         responseHeaders: {
           [rt.correlationHeader]: hop.correlationId,
-          traceresponse: formatTraceresponse(hop.traceId, hop.spanId, hop.sampled),
+          traceresponse: traceresponse(hop),
         },
         over() {
           deps.inflight.delete(entry);
