@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
-import type { Writable } from 'node:stream';
+import { pipeline, type Writable } from 'node:stream';
 import type { Runtime } from './runtime.js';
 import { Hop } from './telemetry/hop.js';
 import { nowMs } from './telemetry/span.js';
@@ -201,8 +201,8 @@ function chaosSink(hop: Hop, res: ServerResponse, plan: FaultPlan | null): Writa
       }),
     );
   }
-  for (let i = 0; i + 1 < stages.length; i++) stages[i].pipe(stages[i + 1]);
-  stages[stages.length - 1].pipe(res);
+  // pipeline, not pipe: a client that leaves destroys every stage, and with it the stage's timers.
+  pipeline([...stages, res], () => {});
   return stages[0];
 }
 
