@@ -22,6 +22,7 @@ import type { InflightEntry, InflightRegistry } from './proxy/inflight.js';
 import { CHAOS_HEADER, type FaultPlan } from './chaos/index.js';
 import { throttle, slowBody, resetAfter } from './chaos/streams.js';
 import type { TimeoutConfig, PropagationFormat } from './config/types.js';
+import { cause, failure } from './errors.js';
 
 export interface PipelineDeps {
   /** The config version new requests use. */
@@ -162,6 +163,8 @@ function addResponseHeaders(hop: Hop, headers: string[], rt: Runtime, plan: Faul
   if (deps.draining()) headers.push('connection', 'close');
 }
 
+const CLIENT_ABORTED = Object.freeze(failure('TRC_ERR_CLIENT_ABORTED', 'client_aborted', { when: 'before the response was complete' }));
+
 /** span end: fold the exchange outcome into the hop and hand it on. */
 function recordOutcome(hop: Hop, outcome: ForwardOutcome): void {
   hop.endTime = nowMs();
@@ -169,16 +172,9 @@ function recordOutcome(hop: Hop, outcome: ForwardOutcome): void {
   hop.requestBytes = outcome.requestBytes;
   hop.responseBytes = outcome.responseBytes;
   // A cause already recorded (a chaos reset cuts the socket, which looks like a client abort) wins.
-  if (hop.errorType !== undefined) return;
-  if (outcome.clientAborted) {
-    hop.errorType = 'client_aborted';
-    hop.errorCode = 'TRC_ERR_CLIENT_ABORTED';
-    hop.errorMessage = 'client disconnected before the response was complete';
-  } else if (outcome.failure) {
-    hop.errorType = outcome.failure.errorType;
-    hop.errorCode = outcome.failure.code;
-    hop.errorMessage = outcome.failure.message;
-  }
+  if (hop.failed) return;
+  if (outcome.clientAborted) hop.fail(CLIENT_ABORTED);
+  else if (outcome.failure) hop.fail(outcome.failure);
 }
 
 /**
@@ -194,9 +190,7 @@ function chaosSink(hop: Hop, res: ServerResponse, plan: FaultPlan | null): Writa
     const afterBytes = plan.reset.afterBytes;
     stages.push(
       resetAfter(afterBytes, () => {
-        hop.errorType = 'chaos_reset';
-        hop.errorCode = 'TRC_ERR_CHAOS_RESET';
-        hop.errorMessage = `chaos: connection reset after ${afterBytes} bytes`;
+        hop.fail(cause('TRC_ERR_CHAOS_RESET', 'chaos_reset', { when: `after ${afterBytes} bytes` }));
         res.socket?.resetAndDestroy();
       }),
     );
@@ -227,9 +221,7 @@ function upstreamStage(
     res.end(body, () => {
       recordOutcome(hop, { status: plan.abort!.status, requestBytes: 0, responseBytes: 0, clientAborted: false });
       if (plan.abort!.status >= 500) {
-        hop.errorType = 'chaos_abort';
-        hop.errorCode = 'TRC_ERR_CHAOS_ABORT';
-        hop.errorMessage = `chaos: aborted with ${plan.abort!.status}`;
+        hop.fail(cause('TRC_ERR_CHAOS_ABORT', 'chaos_abort', { status: plan.abort!.status }));
       }
       done();
     });
@@ -237,9 +229,7 @@ function upstreamStage(
   }
   if (plan?.reset && plan.reset.afterBytes === 0) {
     hop.endTime = nowMs();
-    hop.errorType = 'chaos_reset';
-    hop.errorCode = 'TRC_ERR_CHAOS_RESET';
-    hop.errorMessage = 'chaos: connection reset before the response';
+    hop.fail(cause('TRC_ERR_CHAOS_RESET', 'chaos_reset', { when: 'before the response' }));
     req.socket.resetAndDestroy();
     done();
     return;
@@ -526,10 +516,13 @@ export function handleEgress(deps: PipelineDeps & { doctor?: Doctor }, listener:
   const rt = deps.runtime();
   const dest = resolveEgressDestination(req, listener, rt);
   if (typeof dest === 'string') {
-    const body = `tracecar egress: ${dest}\n`;
-    req.resume();
-    res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    rejectBadProxyRequest(deps, req, rt, dest, (status, body, correlation) => {
+      req.resume();
+      const h = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(body)), rt.correlationHeader, correlation];
+      if (deps.draining()) h.push('connection', 'close');
+      res.writeHead(status, h);
+      res.end(body);
+    });
     return;
   }
   const { hop, headers } = beginClientHop(deps, req, rt, dest);
@@ -546,6 +539,30 @@ export function handleEgress(deps: PipelineDeps & { doctor?: Doctor }, listener:
     deps.finish(hop, rt);
   };
   runAfterDelay(hop, res, plan, done, () => upstreamStage(hop, req, res, rt, target, headers, plan, deps, done));
+}
+
+/**
+ * An egress request tracecar cannot route (no absolute-form URL or Host, a malformed CONNECT
+ * target, a route a reload removed): answered 400 TRC_ERR_BAD_PROXY_REQUEST, and traced and
+ * counted like any failed request, stitched to its ingress request where it can be.
+ */
+export function rejectBadProxyRequest(
+  deps: PipelineDeps & { doctor?: Doctor },
+  req: IncomingMessage,
+  rt: Runtime,
+  reason: string,
+  answer: (status: number, body: string, correlationId: string) => void,
+): void {
+  const hop = new Hop('egress', 'client', req.method ?? 'GET', nowMs());
+  describeRequest(hop, req, rt, req.url ?? '/');
+  egressContextStage(deps, hop, req, rt, { doctor: false });
+  deps.started(hop);
+  const failed = failure('TRC_ERR_BAD_PROXY_REQUEST', 'bad_proxy_request', { reason });
+  hop.status = failed.status;
+  hop.fail(failed);
+  answer(failed.status, `${failed.message}\n`, hop.correlationId);
+  hop.endTime = nowMs();
+  deps.finish(hop, rt);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -192,7 +192,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
                 ? 'address not available on this host'
                 : (err.code ?? err.message);
         reject(
-          tracecarError('TRC_ERR_LISTEN', `admin listener cannot bind ${where}: ${why}`, {
+          tracecarError('TRC_ERR_LISTEN', { listener: 'admin listener', address: where, reason: why }, {
             cause: err,
             hint: err.code === 'EADDRINUSE' ? 'choose another --admin-port (0 picks a free one), or --no-admin' : 'check admin.listen',
           }),

@@ -1,4 +1,4 @@
-import { TracecarError } from '../errors.js';
+import { tracecarError, type TracecarError } from '../errors.js';
 
 /**
  * Human units used by the config file, CLI flags and the x-tracecar-chaos header.
@@ -24,7 +24,7 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 const DURATION_EXPECTED = 'a duration like "250ms", "2s", "1m" or a number of milliseconds';
 
 function bad(what: string, value: unknown, expected: string): TracecarError {
-  return new TracecarError('TRC_ERR_CONFIG_VALUE', `invalid ${what} ${JSON.stringify(value)} (expected ${expected})`);
+  return tracecarError('TRC_ERR_CONFIG_VALUE', { what, value: JSON.stringify(value), expected });
 }
 
 /** "250ms", "2s", "1m", "1h", "1m30s", "1.5s", "250" or 250 → milliseconds; undefined if not a duration. */

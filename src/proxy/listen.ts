@@ -18,7 +18,7 @@ export function listenOn(server: Server, name: string, host: string, port: numbe
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       const reason = REASONS[err.code ?? ''] ?? err.message;
-      reject(tracecarError('TRC_ERR_LISTEN', `${name} could not listen on ${formatHostPort(host, port)}: ${reason}`, { cause: err, hint }));
+      reject(tracecarError('TRC_ERR_LISTEN', { listener: name, address: formatHostPort(host, port), reason }, { cause: err, hint }));
     };
     server.once('error', onError);
     server.listen(port, host, () => {

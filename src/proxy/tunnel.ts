@@ -12,10 +12,11 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { egressContextStage, type EgressListener } from '../pipeline.js';
+import { egressContextStage, rejectBadProxyRequest, type EgressListener } from '../pipeline.js';
 import { Hop } from '../telemetry/hop.js';
 import { nowMs } from '../telemetry/span.js';
 import { classifyUpstreamError } from './upstream-errors.js';
+import { failure } from '../errors.js';
 import { bindLifetimes, type LiveConnections } from './splice.js';
 import { writeRaw, type UpgradeDeps, type UpgradeListener } from './websocket.js';
 
@@ -63,8 +64,10 @@ export function createTunnelHandler(deps: UpgradeDeps, live: LiveConnections) {
       const authority = req.url ?? '';
       const target = parseAuthority(authority);
       if (typeof target === 'string') {
-        writeRaw(socket, 400, `tracecar egress: ${target}\n`, {});
-        socket.end();
+        rejectBadProxyRequest(deps, req, rt, target, (status, body, correlationId) => {
+          writeRaw(socket, status, body, { [rt.correlationHeader]: correlationId });
+          socket.end();
+        });
         return;
       }
 
@@ -108,12 +111,10 @@ export function createTunnelHandler(deps: UpgradeDeps, live: LiveConnections) {
         phase = 'done';
         if (timer) clearTimeout(timer);
         socket.off('close', onClientGone);
-        const failure = classifyUpstreamError(err, authority);
-        hop.status = failure.status;
-        hop.errorType = failure.errorType;
-        hop.errorCode = failure.code;
-        hop.errorMessage = failure.message;
-        if (socket.writable) writeRaw(socket, failure.status, `${failure.message}\n`, correlation);
+        const failed = classifyUpstreamError(err, authority);
+        hop.status = failed.status;
+        hop.fail(failed);
+        if (socket.writable) writeRaw(socket, failed.status, `${failed.message}\n`, correlation);
         socket.end();
         upstream.destroy();
         finish();
@@ -125,9 +126,7 @@ export function createTunnelHandler(deps: UpgradeDeps, live: LiveConnections) {
         upstream.off('error', onConnectError);
         upstream.on('error', () => {});
         upstream.destroy();
-        hop.errorType = 'client_aborted';
-        hop.errorCode = 'TRC_ERR_CLIENT_ABORTED';
-        hop.errorMessage = 'client disconnected before the tunnel was established';
+        hop.fail(failure('TRC_ERR_CLIENT_ABORTED', 'client_aborted', { when: 'before the tunnel was established' }));
         finish();
       };
       upstream.once('error', onConnectError);
@@ -156,21 +155,16 @@ export function createTunnelHandler(deps: UpgradeDeps, live: LiveConnections) {
             live.delete(splice);
             hop.endTime = nowMs();
             if (end.cutReason) {
-              hop.errorType = 'tracecar_shutdown';
-              hop.errorMessage = end.cutReason;
+              hop.fail({ errorType: 'tracecar_shutdown', message: end.cutReason });
             } else if (end.error) {
               const code = (end.error.error as NodeJS.ErrnoException).code ?? 'error';
               // A reset after one side already said goodbye (FIN) is how many TLS stacks hang up.
               const afterGoodbye = end.firstEnded !== undefined && (code === 'ECONNRESET' || code === 'EPIPE');
               if (afterGoodbye) hop.event('tunnel.transport_error', nowMs(), { 'error.type': code });
               else if (end.error.side === 'b') {
-                hop.errorType = code;
-                hop.errorCode = 'TRC_ERR_UPSTREAM_RESET';
-                hop.errorMessage = `tunnel to ${authority} failed: ${code}`;
+                hop.fail(failure('TRC_ERR_UPSTREAM_RESET', code, { target: authority, when: `during the tunnel (${code})` }));
               } else {
-                hop.errorType = 'client_aborted';
-                hop.errorCode = 'TRC_ERR_CLIENT_ABORTED';
-                hop.errorMessage = `the app's side of the tunnel failed: ${code}`;
+                hop.fail(failure('TRC_ERR_CLIENT_ABORTED', 'client_aborted', { when: `during the tunnel (${code})` }));
               }
             }
             finish();

@@ -29,6 +29,7 @@ import {
   handleEgress,
   handleIngress,
   injectFormats,
+  rejectBadProxyRequest,
   resolveEgressDestination,
   traceresponse,
   upstreamHeaders,
@@ -41,6 +42,7 @@ import { Hop } from '../telemetry/hop.js';
 import { nowMs } from '../telemetry/span.js';
 import { newSpanId } from '../telemetry/ids.js';
 import { classifyUpstreamError } from './upstream-errors.js';
+import { failure } from '../errors.js';
 import { FrameCounter, CLOSE_NO_STATUS } from './ws-frames.js';
 import { bindLifetimes, type LiveConnections, type SpliceEnd } from './splice.js';
 
@@ -161,8 +163,10 @@ export function createWebSocketProxy(deps: UpgradeDeps, live: LiveConnections) {
       const rt = deps.runtime();
       const dest = resolveEgressDestination(req, listener, rt);
       if (typeof dest === 'string') {
-        writeRaw(socket, 400, `tracecar egress: ${dest}\n`, {});
-        socket.end();
+        rejectBadProxyRequest(deps, req, rt, dest, (status, body, correlationId) => {
+          writeRaw(socket, status, body, { [rt.correlationHeader]: correlationId });
+          socket.end();
+        });
         return;
       }
       const { hop, headers } = beginClientHop(deps, req, rt, dest);
@@ -208,9 +212,7 @@ export function createWebSocketProxy(deps: UpgradeDeps, live: LiveConnections) {
         // The caller left before the upstream answered: stop that work too.
         phase = 'done';
         hop.endTime = nowMs();
-        hop.errorType = 'client_aborted';
-        hop.errorCode = 'TRC_ERR_CLIENT_ABORTED';
-        hop.errorMessage = 'client disconnected before the upgrade completed';
+        hop.fail(failure('TRC_ERR_CLIENT_ABORTED', 'client_aborted', { when: 'before the upgrade completed' }));
         proxyReq?.destroy();
         finishUpgrade();
       } else if (phase === 'responded') finishUpgrade();
@@ -292,14 +294,12 @@ export function createWebSocketProxy(deps: UpgradeDeps, live: LiveConnections) {
         return;
       }
       phase = 'done';
-      const failure = classifyUpstreamError(err, x.label);
+      const failed = classifyUpstreamError(err, x.label);
       hop.endTime = nowMs();
-      hop.status = failure.status;
-      hop.errorType = failure.errorType;
-      hop.errorCode = failure.code;
-      hop.errorMessage = failure.message;
+      hop.status = failed.status;
+      hop.fail(failed);
       // http-proxy ends the socket right after this callback.
-      if (socket.writable) writeRaw(socket, failure.status, `${failure.message}\n`, x.responseHeaders);
+      if (socket.writable) writeRaw(socket, failed.status, `${failed.message}\n`, x.responseHeaders);
       finishUpgrade();
     });
   }
@@ -363,19 +363,19 @@ export function createWebSocketProxy(deps: UpgradeDeps, live: LiveConnections) {
           conn.event('websocket.close', firstClose.at, { [WS.closeCode]: firstClose.code });
         }
         if (end.cutReason) {
-          conn.errorType = 'tracecar_shutdown';
-          conn.errorMessage = end.cutReason;
+          conn.fail({ errorType: 'tracecar_shutdown', message: end.cutReason });
           if (!firstClose) conn.set(WS.closeCode, CLOSE_ABNORMAL);
         } else if (!firstClose) {
           conn.set(WS.closeCode, CLOSE_ABNORMAL);
           const failedSide = end.error ? end.error.side : (end.firstEnded ?? end.firstClosed);
           const who = failedSide === undefined ? 'a side' : (failedSide === 'b') === appIsUp ? 'the app' : appIsUp ? 'the client' : 'the remote service';
           const cause = end.error ? `: ${(end.error.error as NodeJS.ErrnoException).code ?? end.error.error.message}` : '';
-          conn.errorType = (end.error?.error as NodeJS.ErrnoException | undefined)?.code ?? 'websocket_abnormal_close';
-          conn.errorMessage = `connection ended by ${who} without a WebSocket close frame (1006)${cause}`;
+          conn.fail({
+            errorType: (end.error?.error as NodeJS.ErrnoException | undefined)?.code ?? 'websocket_abnormal_close',
+            message: `connection ended by ${who} without a WebSocket close frame (1006)${cause}`,
+          });
         } else if (isFailureClose(firstClose.code)) {
-          conn.errorType = `websocket_close_${firstClose.code}`;
-          conn.errorMessage = `WebSocket closed with code ${firstClose.code}`;
+          conn.fail({ errorType: `websocket_close_${firstClose.code}`, message: `WebSocket closed with code ${firstClose.code}` });
         } else if (end.error) {
           // After a close frame, a reset is only how a side chose to hang up.
           conn.event('websocket.transport_error', nowMs(), { 'error.type': (end.error.error as NodeJS.ErrnoException).code ?? 'error' });
@@ -403,11 +403,7 @@ function upgradeHeaders(flat: string[], upgrade: string): IncomingHttpHeaders {
 }
 
 function recordFailure(hop: Hop, err: Error, label: string): void {
-  if (hop.errorType !== undefined) return;
-  const failure = classifyUpstreamError(err, label);
-  hop.errorType = failure.errorType;
-  hop.errorCode = failure.code;
-  hop.errorMessage = failure.message;
+  if (!hop.failed) hop.fail(classifyUpstreamError(err, label));
 }
 
 /** A complete plain-text response written straight to a detached socket; the connection closes after it. */

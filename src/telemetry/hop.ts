@@ -19,6 +19,7 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import { knownMethod } from './http-method.js';
 import type { Attributes, SpanEvent, SpanKindName, SpanLink, SpanRecord, SpanStatus } from './span.js';
+import type { ErrorCode, FailureCause } from '../errors.js';
 
 // Incubating semconv names (stable enough to rely on, not yet exported from the stable entry point).
 export const ATTR_HTTP_REQUEST_BODY_SIZE = 'http.request.body.size';
@@ -83,7 +84,7 @@ export class Hop {
   responseBytes = 0;
   errorType: string | undefined = undefined;
   errorMessage: string | undefined = undefined;
-  errorCode: string | undefined = undefined;
+  errorCode: ErrorCode | undefined = undefined;
   keptBy: string | null = null;
 
   constructor(
@@ -107,6 +108,18 @@ export class Hop {
   startTrace(traceId: string): void {
     this.traceId = traceId;
     this.random = true;
+  }
+
+  /** Records why this hop failed: `error.type`, `tracecar.error.code` and the span status message. */
+  fail(cause: FailureCause): void {
+    this.errorType = cause.errorType;
+    this.errorCode = cause.code;
+    this.errorMessage = cause.message;
+  }
+
+  /** Whether a cause is already recorded (the first cause wins where several could apply). */
+  get failed(): boolean {
+    return this.errorType !== undefined;
   }
 
   event(name: string, time: number, attributes?: Attributes): void {

@@ -184,7 +184,7 @@ export class SpanQueue {
     if (n <= 0) return;
     this.reportedQueueFull = this.droppedQueueFull;
     this.report(
-      tracecarError('TRC_ERR_EXPORT_QUEUE_FULL', `span queue full (maxQueueSize=${this.maxQueueSize}): ${n} spans dropped`, {
+      tracecarError('TRC_ERR_EXPORT_QUEUE_FULL', { max: this.maxQueueSize, count: n }, {
         hint: 'the collector is slow or unreachable, or export.maxQueueSize is too small for the request rate',
       }),
     );
