@@ -1,11 +1,10 @@
 import type { TracecarConfig } from './config/types.js';
 import { createSampler, type Sampler } from './sampling/index.js';
-import { createChaos, type Chaos } from './chaos/index.js';
+import { CHAOS_HEADER, createChaos, createChaosStats, type Chaos, type ChaosStats } from './chaos/index.js';
 import { createRouteNamer, type RouteNamer } from './telemetry/route-names.js';
 import { createRedactor, type Redactor } from './telemetry/redact.js';
 import type { ResourceInfo } from './telemetry/hop.js';
 import { TRACE_HEADERS, TRACERESPONSE_HEADER } from './propagation/index.js';
-import { CHAOS_HEADER } from './chaos/index.js';
 import { FORWARDED_NAMES } from './proxy/headers.js';
 
 /**
@@ -18,6 +17,8 @@ export interface Runtime {
   readonly sampler: Sampler;
   /** null when chaos is disabled: the request path then skips it entirely. */
   readonly chaos: Chaos | null;
+  /** Chaos counters (active faults, cap overflows, injections), carried across config versions. */
+  readonly chaosStats: ChaosStats;
   readonly routes: RouteNamer;
   readonly redactor: Redactor;
   readonly resource: ResourceInfo;
@@ -42,12 +43,15 @@ export function compileRuntime(config: TracecarConfig, previous?: Runtime): Runt
       ...(config.service.version ? { 'service.version': config.service.version } : {}),
     },
   };
-  // Keep the chaos engine (and its active-fault count) when only unrelated settings changed.
+  // Keep the chaos engine (and its seeded random sequence) when only unrelated settings changed;
+  // a new engine continues the old one's counters.
   const chaosUnchanged = previous && JSON.stringify(previous.config.chaos) === JSON.stringify(config.chaos);
+  const chaosStats = previous?.chaosStats ?? createChaosStats();
   return {
     config,
     sampler: createSampler(config.sampling),
-    chaos: config.chaos.enabled ? (chaosUnchanged && previous?.chaos ? previous.chaos : createChaos(config.chaos)) : null,
+    chaos: config.chaos.enabled ? (chaosUnchanged && previous?.chaos ? previous.chaos : createChaos(config.chaos, { stats: chaosStats })) : null,
+    chaosStats,
     routes: createRouteNamer(config.routes),
     redactor: createRedactor(config.redact),
     resource,

@@ -1,27 +1,27 @@
 /**
- * createTracecar(config) wires the parts: listeners, pipeline, telemetry sinks, admin.
+ * createTracecar(config) wires the parts: telemetry sinks (telemetry/sinks.ts), the propagation
+ * doctor (stitching.ts), the listeners (listeners.ts: the proxy servers and admin, bound with one
+ * helper), a drain tracker (drain.ts), and the config version requests read (runtime.ts).
  * It is what the CLI runs and what tests start in-process.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Agent } from 'undici';
 import type { TracecarConfig } from './config/types.js';
-import { compileRuntime, type Runtime } from './runtime.js';
-import { handleEgress, handleIngress, type Doctor, type EgressListener, type PipelineDeps, type UpstreamTarget } from './pipeline.js';
-import { createUpstreamAgent } from './proxy/upstream.js';
-import { InflightRegistry } from './proxy/inflight.js';
-import { createUpgradeHandlers } from './proxy/upgrade.js';
-import { listenOn, displayUrl, type BoundAddress } from './proxy/listen.js';
-import { createFinisher, type SpanSink } from './telemetry/finish.js';
-import { createAccessLog } from './telemetry/access-log.js';
-import { createLogger, flushLogger, type Logger } from './log.js';
-import { createSpanExporter, type SpanExporter } from './telemetry/export/index.js';
-import { createMetrics, type Metrics } from './admin/metrics.js';
-import { createTraceStore, type TraceStore } from './telemetry/store.js';
-import { createAdminServer, type AdminServer } from './admin/server.js';
-import { listenAddress } from './config/listeners.js';
 import { redactConfig } from './config/redact.js';
 import { restartRequired } from './config/restart.js';
-import type { Hop } from './telemetry/hop.js';
+import { compileRuntime, type Runtime } from './runtime.js';
+import type { PipelineDeps, UpstreamTarget } from './pipeline.js';
+import { createDoctor } from './stitching.js';
+import { bindListeners, createProxyListeners, type Listener } from './listeners.js';
+import { DrainTracker } from './drain.js';
+import { createUpstreamAgent } from './proxy/upstream.js';
+import { InflightRegistry } from './proxy/inflight.js';
+import { displayUrl, type BoundAddress } from './proxy/listen.js';
+import { createTelemetrySinks } from './telemetry/sinks.js';
+import type { SpanExporter } from './telemetry/export-types.js';
+import type { TraceStore } from './telemetry/store.js';
+import { createMetrics, type Metrics } from './admin/metrics.js';
+import { createAdminServer, traceLink, type AdminServer } from './admin/server.js';
+import { createLogger, flushLogger, type Logger } from './log.js';
 
 export type { TracecarConfig } from './config/types.js';
 
@@ -47,7 +47,10 @@ export interface Tracecar {
   listen(): Promise<TracecarAddresses>;
   /** Applies a new config to new requests; returns the keys that need a restart to take effect. */
   reload(next: TracecarConfig): string[];
-  /** Stops accepting, drains in-flight requests (bounded by shutdownTimeout), flushes spans. */
+  /**
+   * Stops accepting, drains in-flight requests and upgraded connections (bounded by
+   * shutdownTimeout), flushes spans. Every call resolves when that is done.
+   */
   close(): Promise<void>;
   readonly config: TracecarConfig;
   readonly addresses: TracecarAddresses | undefined;
@@ -69,59 +72,45 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
   const mode = consoleMode(initial);
   const logger = options.logger ?? createLogger({ level: initial.log.level, pretty: mode === 'pretty' });
   const metrics = createMetrics();
-  const store = createTraceStore(initial.admin.store);
-  const inflight = new InflightRegistry();
+  const drain = new DrainTracker();
   let draining = false;
-  let active = 0;
   let addresses: TracecarAddresses | undefined;
-  let drained: (() => void) | undefined;
   let closing: Promise<void> | undefined;
 
-  const exporter = initial.export.otlp.endpoint
-    ? createSpanExporter({
-        otlp: initial.export.otlp,
-        maxQueueSize: initial.export.maxQueueSize,
-        maxExportBatchSize: initial.export.maxExportBatchSize,
-        scheduledDelay: initial.export.scheduledDelay,
-        resource: { serviceName: initial.service.name, attributes: runtime.resource.resource as Record<string, string> },
-        mode: options.exportMode,
-        onError: (err) => {
-          const code = (err as { code?: string }).code;
-          logger.warn({ code, err: err.message }, code === 'TRC_ERR_EXPORT_QUEUE_FULL' ? 'span queue full: spans dropped' : 'span export failed');
-        },
-      })
-    : undefined;
-  if (exporter) metrics.exportStats(() => exporter.stats());
-  metrics.storeStats(() => store.stats());
-
-  const sinks: SpanSink[] = [];
-  if (exporter) sinks.push({ add: (span) => exporter.enqueue(span) });
-  if (initial.admin.listen !== null) sinks.push(store);
-
-  const accessLog = createAccessLog(logger, mode, () => addresses?.viewerUrl, process.stdout.isTTY === true);
-  const finisher = createFinisher({
-    sinks,
-    accessLog,
-    requestFinished: (hop: Hop) => {
+  const telemetry = createTelemetrySinks(initial, {
+    logger,
+    accessLog: mode,
+    color: process.stdout.isTTY === true,
+    traceLink: (traceId) => (addresses?.viewerUrl ? traceLink(addresses.viewerUrl, traceId) : undefined),
+    resource: runtime.resource,
+    exportMode: options.exportMode,
+    requestFinished: (hop) => {
       metrics.requestFinished(hop.side, hop.route, hop.method, hop.status, hop.durationMs);
-      active--;
-      if (draining && active === 0) drained?.();
+      drain.finished();
     },
   });
+  const { exporter, store } = telemetry;
+  if (exporter) metrics.exportStats(() => exporter.stats());
+  metrics.storeStats(() => store.stats());
+  metrics.chaosStats(() => ({ active: runtime.chaosStats.active, overflow: runtime.chaosStats.skippedCap }));
 
   const deps: PipelineDeps = {
     runtime: () => runtime,
-    inflight,
-    finish: finisher,
+    inflight: new InflightRegistry(),
+    finish: telemetry.finishRequest,
+    exportSpan: telemetry.exportSpan,
     started: (hop) => {
-      active++;
+      drain.started();
       metrics.requestStarted(hop.side, hop.route);
     },
     chaosInjected: (kind, side) => metrics.chaosInjected(kind, side),
     draining: () => draining,
+    doctor: createDoctor(metrics, logger),
+    live: drain.live,
   };
 
   const ingressAgent: Agent = createUpstreamAgent(initial.ingress.timeout);
+  const egressAgent: Agent = createUpstreamAgent(initial.egress.timeout);
   const ingressTarget = (rt: Runtime): UpstreamTarget => ({
     dispatcher: ingressAgent,
     origin: rt.ingressTarget.origin,
@@ -129,44 +118,7 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
     label: rt.ingressTarget.host,
     timeouts: rt.config.ingress.timeout,
   });
-
-  const ingress: Server = createServer(
-    {
-      // Uploads and downloads may stream for a long time: per-exchange limits live in timeout.idle.
-      requestTimeout: 0,
-      headersTimeout: 60_000,
-      keepAliveTimeout: 5_000,
-    },
-    (req: IncomingMessage, res: ServerResponse) => handleIngress(deps, ingressTarget, req, res),
-  );
-
-  // Propagation doctor: a span event every time, a counter, and one terminal hint per route.
-  const doctorSpoke = new Set<string>();
-  const doctor: Doctor = {
-    lost(hop, route, missing, hint) {
-      hop.event('tracecar.propagation.lost', hop.startTime, { 'tracecar.propagation.missing': missing, 'tracecar.propagation.hint': hint });
-      metrics.propagationLost(route);
-      if (doctorSpoke.has(route)) return;
-      if (doctorSpoke.size < 1000) doctorSpoke.add(route);
-      logger.warn({ route, missing }, `propagation doctor: ${hint}`);
-    },
-  };
-  const egressDeps = { ...deps, doctor };
-  // WebSocket upgrades and CONNECT tunnels; WebSocket connection spans skip the request metrics.
-  const upgrades = createUpgradeHandlers({ ...egressDeps, exportSpan: createFinisher({ sinks, accessLog: { write() {} } }) });
-  ingress.on('upgrade', upgrades.ingress(ingressTarget));
-  const egressAgent: Agent = createUpstreamAgent(initial.egress.timeout);
-  const egressServers: Array<{ name: string; server: Server; listen: string }> = [];
-  const egressServer = (listener: EgressListener): Server =>
-    createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => handleEgress(egressDeps, listener, req, res))
-      .on('upgrade', upgrades.egress(listener))
-      .on('connect', upgrades.connect(listener));
-  if (initial.egress.listen !== null) {
-    egressServers.push({ name: 'egress', server: egressServer({ dispatcher: egressAgent }), listen: initial.egress.listen });
-  }
-  for (const r of initial.egress.routes) {
-    egressServers.push({ name: r.name, server: egressServer({ dispatcher: egressAgent, route: { name: r.name } }), listen: r.listen });
-  }
+  const proxies = createProxyListeners(initial, deps, ingressTarget, egressAgent);
 
   let admin: AdminServer | undefined;
   if (initial.admin.listen !== null) {
@@ -182,6 +134,39 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
     });
   }
 
+  async function listen(): Promise<TracecarAddresses> {
+    if (!initial.ingress.target) throw new Error('ingress.target is required');
+    const listeners: Listener[] = [...proxies];
+    if (admin && initial.admin.listen !== null) listeners.push({ kind: 'admin', name: 'admin', listen: initial.admin.listen, server: admin.server });
+    const bound = await bindListeners(listeners);
+    const out: TracecarAddresses = { ingress: bound[0], routes: {} };
+    listeners.forEach((l, i) => {
+      if (l.kind === 'egress') out.egress = bound[i];
+      else if (l.kind === 'route') out.routes[l.name] = bound[i];
+      else if (l.kind === 'admin') {
+        out.admin = bound[i];
+        if (initial.admin.viewer) out.viewerUrl = `${displayUrl(bound[i])}/`;
+      }
+    });
+    addresses = out;
+    return out;
+  }
+
+  async function shutdown(): Promise<void> {
+    draining = true;
+    const servers = proxies.map((l) => l.server);
+    for (const server of servers) {
+      server.close();
+      server.closeIdleConnections();
+    }
+    await drain.drain(runtime.config.shutdownTimeout);
+    for (const server of servers) server.closeAllConnections();
+    await Promise.all([ingressAgent.close().catch(() => {}), egressAgent.close().catch(() => {})]);
+    await telemetry.shutdown();
+    await admin?.close();
+    flushLogger(logger);
+  }
+
   return {
     get config() {
       return runtime.config;
@@ -193,41 +178,9 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
     metrics,
     exporter,
     get inflight() {
-      return active;
+      return drain.inflight;
     },
-
-    async listen() {
-      if (!initial.ingress.target) {
-        throw new Error('ingress.target is required');
-      }
-      const listenAt = listenAddress('ingress', initial.ingress.listen);
-      const bound: TracecarAddresses = {
-        ingress: await listenOn(ingress, 'ingress', listenAt.host, listenAt.port, 'choose another port with --port, or stop what is using it'),
-        routes: {},
-      };
-      try {
-        for (const e of egressServers) {
-          const at = listenAddress(e.name === 'egress' ? 'egress' : 'route', e.listen);
-          const hint = e.name === 'egress' ? 'choose another port with --egress-port' : `change the listen port of route "${e.name}"`;
-          const addr = await listenOn(e.server, e.name === 'egress' ? 'egress' : `egress route "${e.name}"`, at.host, at.port, hint);
-          if (e.name === 'egress') bound.egress = addr;
-          else bound.routes[e.name] = addr;
-        }
-        if (admin && initial.admin.listen !== null) {
-          const a = listenAddress('admin', initial.admin.listen);
-          const info = await admin.listen(a.host, a.port);
-          bound.admin = { host: info.host, port: info.port };
-          if (initial.admin.viewer) bound.viewerUrl = `${displayUrl(bound.admin)}/`;
-        }
-      } catch (err) {
-        ingress.close();
-        for (const e of egressServers) e.server.close();
-        throw err;
-      }
-      addresses = bound;
-      return bound;
-    },
-
+    listen,
     reload(next) {
       const restart = restartRequired(runtime.config, next);
       runtime = compileRuntime(next, runtime);
@@ -235,38 +188,10 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
       metrics.configReload(true);
       return restart;
     },
-
     close() {
       // Every caller waits for the same drain: a second close() must not resolve before it ends.
       closing ??= shutdown();
       return closing;
     },
   };
-
-  async function shutdown(): Promise<void> {
-    draining = true;
-    const servers = [ingress, ...egressServers.map((e) => e.server)];
-    for (const server of servers) {
-      server.close();
-      server.closeIdleConnections();
-    }
-    // Upgraded sockets (WebSockets, CONNECT tunnels) left node:http at the upgrade: drain them too.
-    const upgradesDrained = upgrades.drain(runtime.config.shutdownTimeout);
-    if (active > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, runtime.config.shutdownTimeout);
-        timer.unref();
-        drained = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-    await upgradesDrained;
-    for (const server of servers) server.closeAllConnections();
-    await Promise.all([ingressAgent.close().catch(() => {}), egressAgent.close().catch(() => {})]);
-    await exporter?.shutdown(5_000);
-    await admin?.close();
-    flushLogger(logger);
-  }
 }

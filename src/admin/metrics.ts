@@ -16,6 +16,14 @@ export interface StoreStatsSnapshot {
   evictedTraces: number;
 }
 
+/** The chaos active-fault cap, as Envoy's fault filter reports it. */
+export interface ChaosCapStats {
+  /** Faults in progress now (Envoy active_faults). */
+  active: number;
+  /** Faults rolled but not injected because maxActiveFaults was reached (Envoy faults_overflow). */
+  overflow: number;
+}
+
 export interface Metrics {
   registry: Registry;
   /** In-flight gauge +1. */
@@ -30,6 +38,8 @@ export interface Metrics {
   exportStats(fn: () => ExportQueueStats): void;
   /** Trace store sizes, read at scrape time. */
   storeStats(fn: () => StoreStatsSnapshot): void;
+  /** The chaos active-fault cap, read at scrape time. */
+  chaosStats(fn: () => ChaosCapStats): void;
   /** Spans received on the admin OTLP/HTTP receiver; rejected = not stored (bad ids). */
   otlpReceived(encoding: 'protobuf' | 'json', accepted: number, rejected: number): void;
   /** Prometheus text exposition. */
@@ -117,6 +127,7 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
 
   let exportSource: (() => ExportQueueStats) | undefined;
   let storeSource: (() => StoreStatsSnapshot) | undefined;
+  let chaosSource: (() => ChaosCapStats) | undefined;
 
   function readExport(): ExportQueueStats | undefined {
     try {
@@ -128,6 +139,13 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
   function readStore(): StoreStatsSnapshot | undefined {
     try {
       return storeSource?.();
+    } catch {
+      return undefined;
+    }
+  }
+  function readChaos(): ChaosCapStats | undefined {
+    try {
+      return chaosSource?.();
     } catch {
       return undefined;
     }
@@ -165,6 +183,12 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
   mirroredGauge('tracecar_store_traces', 'Traces held by the admin trace store.', () => readStore()?.traces);
   mirroredGauge('tracecar_store_spans', 'Spans held by the admin trace store.', () => readStore()?.spans);
   mirroredGauge('tracecar_store_bytes', 'Estimated bytes held by the admin trace store.', () => readStore()?.bytes);
+  mirroredGauge('tracecar_chaos_active_faults', 'Chaos faults in progress now, counted against chaos.maxActiveFaults (Envoy active_faults).', () => readChaos()?.active);
+  mirroredCounter(
+    'tracecar_chaos_faults_overflow_total',
+    'Chaos faults rolled but not injected because chaos.maxActiveFaults was reached (Envoy faults_overflow).',
+    () => readChaos()?.overflow,
+  );
   mirroredCounter('tracecar_store_evicted_traces_total', 'Traces evicted from the admin trace store (count or byte budget).', () => readStore()?.evictedTraces);
 
   return {
@@ -194,6 +218,9 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     },
     storeStats(fn) {
       storeSource = fn;
+    },
+    chaosStats(fn) {
+      chaosSource = fn;
     },
     otlpReceived(encoding, accepted, rejected) {
       if (accepted > 0) otlp.inc({ encoding, result: 'accepted' }, accepted);

@@ -1,12 +1,12 @@
 /**
  * The admin listener: health and readiness for orchestrators, Prometheus metrics, the effective
  * config, the trace API and viewer, and an OTLP/HTTP receiver that feeds the same store. One handler
- * file per endpoint lives in ./handlers; this module only routes and owns the socket. On a loopback
- * address it serves only loopback Host names (DNS-rebinding guard, ./host-guard.ts).
+ * file per endpoint lives in ./handlers; this module only routes and owns the server (bound by
+ * tracecar's listeners, like the proxy listeners). On a loopback address it serves only loopback
+ * Host names (DNS-rebinding guard, ./host-guard.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tracecarError } from '../errors.js';
 import type { TraceStore } from '../telemetry/store.js';
 import { HttpError, sendJson, sendText, type Handler } from './http.js';
 import type { Metrics } from './metrics.js';
@@ -51,8 +51,8 @@ export interface AdminAddress {
 }
 
 export interface AdminServer {
-  /** Port 0 = any free port. A busy or unusable address rejects with TRC_ERR_LISTEN. */
-  listen(host: string, port: number): Promise<AdminAddress>;
+  /** The node:http server, bound by tracecar's listeners (bindListeners) like every other listener. */
+  readonly server: Server;
   close(): Promise<void>;
   /** The bound address once listening. */
   address(): AdminAddress | undefined;
@@ -177,39 +177,12 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   let bound: AdminAddress | undefined;
   /** The address last bound; kept through close() so the Host guard stays on while draining. */
   let boundHost: string | undefined;
-
-  function listen(host: string, port: number): Promise<AdminAddress> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => {
-        server.off('listening', onListening);
-        const where = `${urlHost(host)}:${port}`;
-        const why =
-          err.code === 'EADDRINUSE'
-            ? 'address already in use'
-            : err.code === 'EACCES'
-              ? 'permission denied'
-              : err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND'
-                ? 'address not available on this host'
-                : (err.code ?? err.message);
-        reject(
-          tracecarError('TRC_ERR_LISTEN', { listener: 'admin listener', address: where, reason: why }, {
-            cause: err,
-            hint: err.code === 'EADDRINUSE' ? 'choose another --admin-port (0 picks a free one), or --no-admin' : 'check admin.listen',
-          }),
-        );
-      };
-      const onListening = (): void => {
-        server.off('error', onError);
-        const addr = server.address() as AddressInfo;
-        boundHost = addr.address;
-        bound = { host: addr.address, port: addr.port, url: `http://${urlHost(addr.address)}:${addr.port}/` };
-        resolve(bound);
-      };
-      server.once('error', onError);
-      server.once('listening', onListening);
-      server.listen({ host, port });
-    });
-  }
+  // tracecar binds this server with the listeners' one listen helper; the address is read here.
+  server.on('listening', () => {
+    const addr = server.address() as AddressInfo;
+    boundHost = addr.address;
+    bound = { host: addr.address, port: addr.port, url: `http://${urlHost(addr.address)}:${addr.port}/` };
+  });
 
   function close(): Promise<void> {
     if (!server.listening) return Promise.resolve();
@@ -225,7 +198,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     });
   }
 
-  return { listen, close, address: () => bound };
+  return { server, close, address: () => bound };
 }
 
 /** GET / when the viewer is off: what this listener offers. */

@@ -31,22 +31,14 @@ interface CompiledRule {
  * when none of its dice hit); each configured fault rolls its own percent, in the fixed order
  * delay, abort, reset, throttle, slowBody (one random draw each, plus the delay's own draws on a hit).
  */
-export function createChaos(config: ChaosConfig, options: { random?: () => number } = {}): Chaos {
+export function createChaos(config: ChaosConfig, options: { random?: () => number; stats?: ChaosStats } = {}): Chaos {
   const random = options.random ?? (config.seed != null ? seededRandom(config.seed) : Math.random);
   const rules = config.rules.map((rule, i) => compileRule(`rules[${i}]`, rule));
   const cap = config.maxActiveFaults;
   if (cap !== null && !(Number.isInteger(cap) && cap >= 0)) {
     throw tracecarError('TRC_ERR_CONFIG_INVALID', `chaos.maxActiveFaults: must be a whole number of 0 or more (got ${String(cap)})`);
   }
-  const stats: ChaosStats = {
-    active: 0,
-    delaysInjected: 0,
-    abortsInjected: 0,
-    resetsInjected: 0,
-    throttlesInjected: 0,
-    slowBodiesInjected: 0,
-    skippedCap: 0,
-  };
+  const stats = options.stats ?? createChaosStats();
   const release = (): void => {
     stats.active--;
   };
@@ -114,6 +106,14 @@ export function createChaos(config: ChaosConfig, options: { random?: () => numbe
     stats: () => ({ ...stats }),
     toString: () => description,
   };
+}
+
+/**
+ * Zeroed counters. A reloaded chaos config gets the previous engine's counters (createChaos's
+ * `stats`), so faults still in progress keep counting against the cap and /metrics totals go on.
+ */
+export function createChaosStats(): ChaosStats {
+  return { active: 0, delaysInjected: 0, abortsInjected: 0, resetsInjected: 0, throttlesInjected: 0, slowBodiesInjected: 0, skippedCap: 0 };
 }
 
 function abortBody(status: number, rule: string): string {

@@ -1,11 +1,11 @@
 import { stringify } from 'yaml';
 import type { TracecarConfig } from './types.js';
 
+/** The replacement OpenTelemetry's URL semantic conventions prescribe; spans (telemetry/redact.ts) use it too. */
+export const REDACTED = 'REDACTED';
+
 /** Keys whose string values are secrets wherever they appear. */
 const SECRET_KEY = /authorization|token|password|passwd|secret|api[-_.]?key|(^|[-_.])key$|cookie|credential|signature/i;
-import { REDACTED } from '../telemetry/redact.js';
-
-export { REDACTED };
 
 /**
  * A copy of the config safe to show (admin /config, startup logs): every OTLP header value, any

@@ -1,17 +1,18 @@
 import type { Logger } from '../log.js';
 import type { Hop } from './hop.js';
-import { traceLink } from '../admin/server.js';
 
 /**
  * One line per proxied request. JSON mode: a structured pino line (trace_id, span_id, request_id,
  * method, path, status, duration). Pretty mode: a short coloured line with a link to the viewer.
  * Paths are logged without the query string: tokens in query parameters never reach a log line.
+ * `traceLink` gives the viewer's link to a trace, when the viewer listens (the admin side owns
+ * the link format).
  */
 export interface AccessLog {
   write(hop: Hop): void;
 }
 
-export function createAccessLog(logger: Logger, mode: 'pretty' | 'json' | 'off', viewerUrl: () => string | undefined, color: boolean): AccessLog {
+export function createAccessLog(logger: Logger, mode: 'pretty' | 'json' | 'off', traceLink: (traceId: string) => string | undefined, color: boolean): AccessLog {
   if (mode === 'off') return { write() {} };
   if (mode === 'json') {
     return {
@@ -43,9 +44,8 @@ export function createAccessLog(logger: Logger, mode: 'pretty' | 'json' | 'off',
       const ms = hop.durationMs;
       const duration = ms >= 1000 ? `${(ms / 1000).toFixed(2)}s` : `${ms.toFixed(1)}ms`;
       const arrow = hop.side === 'ingress' ? '→' : '⇢';
-      const viewer = viewerUrl();
       const kept = hop.sampled || hop.keptBy !== null;
-      const trace = kept && viewer ? traceLink(viewer, hop.traceId) : `trace=${hop.traceId}`;
+      const trace = (kept ? traceLink(hop.traceId) : undefined) ?? `trace=${hop.traceId}`;
       const why = hop.errorMessage ? `  ${paint('31', hop.errorMessage)}` : '';
       logger.info({ line: `${arrow} ${hop.method} ${hop.path} ${statusText} ${duration.padStart(8)}  ${paint('2', trace)}${why}` });
     },

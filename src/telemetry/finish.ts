@@ -1,13 +1,19 @@
-import type { Hop } from './hop.js';
+import type { Hop, ResourceInfo } from './hop.js';
 import { toSpanRecord } from './hop.js';
-import type { Runtime } from '../runtime.js';
 import { nowMs, type SpanRecord } from './span.js';
 import type { AccessLog } from './access-log.js';
 import { tailKeep } from '../sampling/index.js';
+import type { SamplingConfig } from '../config/types.js';
 
 /** Where finished spans go. Each sink must be O(1) and must not throw (export is queued). */
 export interface SpanSink {
   add(span: SpanRecord): void;
+}
+
+/** What span end reads from the config version the request ran under (the pipeline's Runtime fits). */
+export interface FinishContext {
+  readonly config: { readonly sampling: { readonly keep: SamplingConfig['keep'] } };
+  readonly resource: ResourceInfo;
 }
 
 export interface FinishDeps {
@@ -20,7 +26,7 @@ export interface FinishDeps {
  * Span end: apply the tail-keep rule, build the span only if it leaves the process,
  * fan it out to the sinks, write the access line, count the request.
  */
-export function createFinisher(deps: FinishDeps): (hop: Hop, rt: Runtime) => void {
+export function createFinisher(deps: FinishDeps): (hop: Hop, rt: FinishContext) => void {
   return (hop, rt) => {
     if (hop.endTime === 0) hop.endTime = nowMs();
     if (!hop.sampled) hop.keptBy = tailKeep(rt.config.sampling.keep, { error: hop.isError, durationMs: hop.durationMs });

@@ -1,7 +1,7 @@
 import type { RedactConfig } from '../config/types.js';
+import { REDACTED } from '../config/redact.js';
 
-/** The replacement OpenTelemetry's URL semantic conventions prescribe; config display uses it too. */
-export const REDACTED = 'REDACTED';
+export { REDACTED };
 
 /**
  * Secrets never reach a span or a log line: query values named in `redact.query` are replaced.

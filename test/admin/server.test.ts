@@ -5,11 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TracecarError } from '../../src/errors.js';
-import { createAdminServer, traceLink } from '../../src/admin/server.js';
-import { createMetrics } from '../../src/admin/metrics.js';
-import { createTraceStore, httpStatusOf, isErrorSpan } from '../../src/telemetry/store.js';
+import { traceLink } from '../../src/admin/server.js';
+import { httpStatusOf, isErrorSpan } from '../../src/telemetry/store.js';
 import type { ApiErrorBody, SummaryResponse, TraceResponse, TracesResponse } from '../../src/admin/api-types.js';
 import { VIEWER_FILES } from '../../src/admin/handlers/viewer.js';
+import { createTracecar } from '../../src/tracecar.js';
+import { captureLogger, testConfig } from '../helpers/harness.js';
 import { parseExposition } from '../helpers/admin-prom.js';
 import { startTestAdmin, type TestAdmin } from '../helpers/admin-server.js';
 import { proxySpan, topologyTrace } from '../helpers/admin-fixtures.js';
@@ -38,22 +39,17 @@ describe('admin server', () => {
     await once(blocker, 'listening');
     extra.push({ close: () => new Promise((r) => blocker.close(r)) });
     const port = (blocker.address() as AddressInfo).port;
-    const server = createAdminServer({
-      store: createTraceStore({ maxTraces: 10, maxBytes: 1e6 }),
-      metrics: createMetrics({ defaultMetrics: false }),
-      config: () => ({}),
-      readiness: () => ({ ready: true }),
-      receiveOtlp: true,
-      viewer: true,
-      serviceName: 'x',
+    // Bound like every listener, by tracecar's listen helper.
+    const tracecar = createTracecar(testConfig({ ingress: { target: 'http://127.0.0.1:1' }, admin: { listen: `127.0.0.1:${port}` } }), {
+      logger: captureLogger().logger,
     });
-    const err = await server.listen('127.0.0.1', port).catch((e: unknown) => e);
+    const err = await tracecar.listen().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TracecarError);
     expect((err as TracecarError).code).toBe('TRC_ERR_LISTEN');
     expect((err as TracecarError).message).toContain(`127.0.0.1:${port}`);
-    expect((err as TracecarError).message).toMatch(/in use/);
+    expect((err as TracecarError).message).toMatch(/^admin .*in use/);
     expect((err as TracecarError).hint).toMatch(/--admin-port/);
-    await server.close();
+    await tracecar.close();
   });
 
   it('/healthz answers ok; /readyz follows readiness and flips to 503 while draining', async () => {

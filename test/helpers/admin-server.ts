@@ -2,6 +2,7 @@
 import { createAdminServer, type AdminServer, type AdminServerOptions } from '../../src/admin/server.js';
 import { createMetrics, type Metrics } from '../../src/admin/metrics.js';
 import { createTraceStore, type TraceStore } from '../../src/telemetry/store.js';
+import { listenOn } from '../../src/proxy/listen.js';
 
 export interface TestAdmin {
   server: AdminServer;
@@ -27,6 +28,7 @@ export async function startTestAdmin(overrides: Partial<AdminServerOptions> & { 
     serviceName: 'orders',
     ...overrides,
   });
-  const addr = await server.listen('127.0.0.1', 0);
+  await listenOn(server.server, 'admin', '127.0.0.1', 0, '');
+  const addr = server.address()!;
   return { server, store, metrics, url: addr.url, port: addr.port, readiness, close: () => server.close() };
 }

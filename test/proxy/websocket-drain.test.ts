@@ -1,16 +1,19 @@
 /**
  * Drain of upgraded and tunnelled connections: they get the grace period to end by themselves,
  * then are cut, and their spans are finished before drain() resolves (so they still reach the
- * exporter that shuts down right after). Uses the upgrade handlers on plain listeners.
+ * exporter that shuts down right after). Uses the pipeline's upgrade and CONNECT entry points on
+ * plain listeners, with the drain tracker tracecar uses.
  */
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
+import { Agent } from 'undici';
 import { compileRuntime } from '../../src/runtime.js';
 import { InflightRegistry } from '../../src/proxy/inflight.js';
-import { createUpgradeHandlers, type UpgradeHandlers } from '../../src/proxy/upgrade.js';
+import { handleConnect, handleIngressUpgrade, type PipelineDeps } from '../../src/pipeline.js';
+import { DrainTracker } from '../../src/drain.js';
 import type { Hop } from '../../src/telemetry/hop.js';
 import { testConfig } from '../helpers/harness.js';
 
@@ -24,7 +27,8 @@ describe('draining upgraded and tunnelled connections', () => {
   let app: Server;
   let echo: NetServer;
   let front: Server;
-  let upgrades: UpgradeHandlers;
+  const upgrades = new DrainTracker();
+  const agent = new Agent();
   let appPort: number;
   let echoPort: number;
   let frontPort: number;
@@ -37,17 +41,19 @@ describe('draining upgraded and tunnelled connections', () => {
     echo = createNetServer((s) => s.pipe(s));
     echoPort = await listen(echo);
     const rt = compileRuntime(testConfig({ ingress: { target: `http://127.0.0.1:${appPort}` } }));
-    upgrades = createUpgradeHandlers({
+    const deps: PipelineDeps = {
       runtime: () => rt,
       inflight: new InflightRegistry(),
       finish: (hop) => finished.push(hop),
       started: () => {},
       draining: () => true,
       exportSpan: (hop) => exported.push(hop),
-    });
+      live: upgrades.live,
+    };
+    const target = () => ({ dispatcher: agent, origin: `http://127.0.0.1:${appPort}`, path: '/', label: `127.0.0.1:${appPort}`, timeouts: rt.config.ingress.timeout });
     front = createServer()
-      .on('upgrade', upgrades.ingress(() => ({ dispatcher: undefined as never, origin: `http://127.0.0.1:${appPort}`, path: '/', label: `127.0.0.1:${appPort}`, timeouts: rt.config.ingress.timeout })))
-      .on('connect', upgrades.connect({ dispatcher: undefined as never }));
+      .on('upgrade', (req, socket, head) => handleIngressUpgrade(deps, target, req, socket, head))
+      .on('connect', (req, socket, head) => handleConnect(deps, { dispatcher: agent }, req, socket, head));
     frontPort = await listen(front);
   });
   afterAll(async () => {
@@ -56,6 +62,7 @@ describe('draining upgraded and tunnelled connections', () => {
     app.closeAllConnections();
     await new Promise((r) => app.close(r));
     await new Promise((r) => echo.close(r));
+    await agent.close();
   });
 
   function openWs(): Promise<WebSocket> {
@@ -77,14 +84,14 @@ describe('draining upgraded and tunnelled connections', () => {
 
   it('waits for connections that end by themselves', async () => {
     const ws = await openWs();
-    expect(upgrades.open).toBe(1);
+    expect(upgrades.live.size).toBe(1);
     const started = Date.now();
     const drained = upgrades.drain(10_000);
     setTimeout(() => ws.close(1001), 50);
     await drained;
     // Resolved by the connection's own end, not by the grace period running out (nothing was cut).
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(upgrades.open).toBe(0);
+    expect(upgrades.live.size).toBe(0);
     const conn = exported.at(-1)!;
     expect(conn.name).toBe('WS /live');
     expect(conn.isError).toBe(false);
@@ -94,7 +101,7 @@ describe('draining upgraded and tunnelled connections', () => {
     const ws = await openWs();
     const tunnel = await openTunnel();
     tunnel.on('error', () => {});
-    expect(upgrades.open).toBe(2);
+    expect(upgrades.live.size).toBe(2);
     const wsClosed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
     const tunnelClosed = new Promise((resolve) => tunnel.once('close', resolve));
     const exportedBefore = exported.length;
@@ -102,7 +109,7 @@ describe('draining upgraded and tunnelled connections', () => {
     const started = Date.now();
     await upgrades.drain(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
-    expect(upgrades.open).toBe(0);
+    expect(upgrades.live.size).toBe(0);
     // Finished synchronously by the cut, not on a later tick.
     const conn = exported.slice(exportedBefore).find((h) => h.name === 'WS /live')!;
     expect(conn.errorType).toBe('tracecar_shutdown');

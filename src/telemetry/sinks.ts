@@ -1,0 +1,76 @@
+/**
+ * Where finished spans go, built once from the config: the OTLP exporter (when an endpoint is
+ * set), the admin trace store (when the admin listener is on), the access log. Two span ends:
+ * one for requests (access line, then the caller's request accounting) and one for spans that
+ * are not requests (a WebSocket's connection span: sinks only).
+ */
+import type { TracecarConfig } from '../config/types.js';
+import type { Logger } from '../log.js';
+import { createAccessLog } from './access-log.js';
+import { createSpanExporter } from './export.js';
+import type { ExportMode, SpanExporter } from './export-types.js';
+import { createFinisher, type FinishContext, type SpanSink } from './finish.js';
+import type { Hop, ResourceInfo } from './hop.js';
+import { createTraceStore, type TraceStore } from './store.js';
+
+export interface TelemetrySinks {
+  readonly exporter: SpanExporter | undefined;
+  readonly store: TraceStore;
+  /** Span end of a request: tail rule, sinks, access line, then `requestFinished`. */
+  finishRequest(hop: Hop, ctx: FinishContext): void;
+  /** Span end of a span that is not a request: tail rule and sinks only. */
+  exportSpan(hop: Hop, ctx: FinishContext): void;
+  /** Flushes and stops the exporter. */
+  shutdown(): Promise<void>;
+}
+
+export interface TelemetrySinksOptions {
+  logger: Logger;
+  /** Access log format, already resolved from export.console ("auto" → pretty on a TTY). */
+  accessLog: 'pretty' | 'json' | 'off';
+  /** Colour in pretty access lines. */
+  color: boolean;
+  /** The viewer's link to a trace, once the viewer listens (pretty access lines show it). */
+  traceLink(traceId: string): string | undefined;
+  resource: ResourceInfo;
+  exportMode?: ExportMode;
+  /** After a request's span ended (metrics, drain accounting). */
+  requestFinished(hop: Hop): void;
+}
+
+/** How long shutdown waits for the last export. */
+const EXPORT_SHUTDOWN_MS = 5_000;
+
+export function createTelemetrySinks(config: TracecarConfig, options: TelemetrySinksOptions): TelemetrySinks {
+  const { logger } = options;
+  const exporter = config.export.otlp.endpoint
+    ? createSpanExporter({
+        otlp: config.export.otlp,
+        maxQueueSize: config.export.maxQueueSize,
+        maxExportBatchSize: config.export.maxExportBatchSize,
+        scheduledDelay: config.export.scheduledDelay,
+        resource: { serviceName: config.service.name, attributes: options.resource.resource as Record<string, string> },
+        mode: options.exportMode,
+        onError: (err) => {
+          const code = (err as { code?: string }).code;
+          logger.warn({ code, err: err.message }, code === 'TRC_ERR_EXPORT_QUEUE_FULL' ? 'span queue full: spans dropped' : 'span export failed');
+        },
+      })
+    : undefined;
+  const store = createTraceStore(config.admin.store);
+
+  const sinks: SpanSink[] = [];
+  if (exporter) sinks.push({ add: (span) => exporter.enqueue(span) });
+  if (config.admin.listen !== null) sinks.push(store);
+
+  const accessLog = createAccessLog(logger, options.accessLog, options.traceLink, options.color);
+  return {
+    exporter,
+    store,
+    finishRequest: createFinisher({ sinks, accessLog, requestFinished: options.requestFinished }),
+    exportSpan: createFinisher({ sinks, accessLog: { write() {} } }),
+    shutdown: async () => {
+      await exporter?.shutdown(EXPORT_SHUTDOWN_MS);
+    },
+  };
+}
