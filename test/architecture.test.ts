@@ -17,7 +17,8 @@ export const LAYERS: ReadonlyArray<readonly string[]> = [
   ['proxy', 'admin'],
   ['telemetry'],
   ['chaos', 'sampling'],
-  ['propagation', 'match'],
+  ['match'],
+  ['propagation'],
   ['config'],
   ['log', 'errors'],
 ];
