@@ -2,7 +2,7 @@
  * What shutdown waits for: requests in flight on every listener, and the connections that left
  * node:http at an upgrade or CONNECT (WebSockets, tunnels).
  */
-import { LiveConnections } from './proxy/splice.js';
+import { LiveConnections, waitIdle } from './proxy/splice.js';
 
 export class DrainTracker {
   /** Upgraded and tunnelled connections open now. */
@@ -31,16 +31,7 @@ export class DrainTracker {
    */
   async drain(graceMs: number): Promise<void> {
     const connections = this.live.drain(graceMs);
-    if (this.active > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, graceMs);
-        timer.unref();
-        this.idle.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+    if (this.active > 0) await waitIdle((done) => this.idle.push(done), graceMs);
     await connections;
   }
 }

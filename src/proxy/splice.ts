@@ -128,16 +128,7 @@ export class LiveConnections {
    * cut by shutdown.
    */
   async drain(graceMs: number): Promise<void> {
-    if (this.live.size > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, graceMs);
-        timer.unref();
-        this.idle.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+    if (this.live.size > 0) await waitIdle((done) => this.idle.push(done), graceMs);
     this.closeAll('tracecar shut down after the drain grace period');
   }
 
@@ -145,4 +136,16 @@ export class LiveConnections {
     for (const s of [...this.live]) s.cut(reason);
     this.live.clear();
   }
+}
+
+/** Resolves when `onIdle`'s callback is called or after `graceMs`, whichever comes first (the timer never holds the process). */
+export function waitIdle(onIdle: (done: () => void) => void, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, graceMs);
+    timer.unref();
+    onIdle(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
