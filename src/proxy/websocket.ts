@@ -1,9 +1,11 @@
 /**
- * A WebSocket handshake forwarded with undici (the dispatch under undici's `upgrade()`, with a
- * handler that also passes a non-101 answer on) and, after the 101, the two sockets spliced
- * (splice.ts, as for CONNECT tunnels). The request path (pipeline.ts) has already run the context
- * stages and built the upstream headers; this module follows the handshake to the 101, a refusal
- * or a failure (mapped like HTTP: refused → 502, too slow → 504), and frames pass untouched.
+ * A WebSocket handshake forwarded with undici and, after the 101, the two sockets joined by
+ * splice.ts, as for CONNECT tunnels. The dispatch is the one under undici's `upgrade()`
+ * (`upgrade: 'websocket'` on the request), with a handler of our own: `upgrade()`'s rejects any
+ * other answer as "bad upgrade" and drops its body, where a refusal (403, 426…) must reach the
+ * client as it is. The request path (pipeline.ts) has already run the context stages and built
+ * the upstream headers; this module follows the handshake to the 101, a refusal or a failure
+ * (mapped like HTTP: refused → 502, too slow → 504), and frames pass untouched.
  *
  * The connection's life gets a second span, `WS <route>`, child of the upgrade span and linked
  * to it. Its kind is INTERNAL on both sides: the remote exchange (the HTTP upgrade) already has
