@@ -1,7 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 
 /*
- * Stream tools the proxy puts between the upstream body and the client. Each holds at most the
+ * Stream tools the fault filter (inject.ts) puts between the upstream body and the client. Each holds at most the
  * chunk it is working on: the transform callback is only called once that chunk has been passed
  * on, so Node's Transform backpressure (writable + readable highWaterMark) bounds memory whatever
  * the body size. Timers are cleared when the stream is destroyed.
@@ -76,11 +76,11 @@ export function slowBody(chunkDelayMs: number): Transform {
 }
 
 /**
- * Passes exactly `bytes` bytes, then calls `onLimit` once (the proxy destroys the client socket
+ * Passes exactly `bytes` bytes, then calls `onLimit` once (the fault filter resets the client socket
  * there). If the body ends first, onLimit is called at its end instead, so the planned reset
  * still happens rather than a clean finish. Once the limit is reached the stream never ends
  * cleanly (no 'end') and takes no more input, so the upstream is paused by backpressure (no
- * buffering, no busy discard loop) until the proxy destroys the pipeline. onLimit runs on
+ * buffering, no busy discard loop) until the reset destroys the pipeline. onLimit runs on
  * setImmediate after the last push, so a piped consumer has already written the N bytes out.
  */
 export function resetAfter(bytes: number, onLimit: () => void): Transform {

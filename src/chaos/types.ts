@@ -15,10 +15,10 @@ export interface ChaosEvent {
 }
 
 /**
- * What to do to one request. The proxy applies, in this order: delayMs before forwarding;
- * abort (answer status/body, never call upstream); reset with afterBytes 0 (destroy the client
- * connection before any response); otherwise pipe the response body through throttle / slowBody /
- * resetAfter from streams.ts. abort excludes reset, throttle and slowBody; a reset before the
+ * What to do to one request. The fault filter (inject.ts) applies, in this order: delayMs before
+ * forwarding; abort (answer status/body, never call upstream); reset with afterBytes 0 (destroy
+ * the client connection before any response); otherwise the response body flows through
+ * throttle / slowBody / resetAfter from streams.ts. abort excludes reset, throttle and slowBody; a reset before the
  * response excludes throttle and slowBody.
  */
 export interface FaultPlan {
