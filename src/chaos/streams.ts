@@ -76,8 +76,8 @@ export function slowBody(chunkDelayMs: number): Transform {
 }
 
 /**
- * Passes exactly `bytes` bytes, then calls `onLimit` once (the fault filter resets the client socket
- * there). If the body ends first, onLimit is called at its end instead, so the planned reset
+ * Passes exactly `bytes` bytes, then calls `onLimit` once (the fault filter resets the client
+ * socket there). If the body ends first, onLimit is called at its end instead, so the planned reset
  * still happens rather than a clean finish. Once the limit is reached the stream never ends
  * cleanly (no 'end') and takes no more input, so the upstream is paused by backpressure (no
  * buffering, no busy discard loop) until the reset destroys the pipeline. onLimit runs on
