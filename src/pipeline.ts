@@ -135,7 +135,7 @@ export function handleIngressUpgrade(deps: PipelineDeps, target: (rt: Runtime) =
   // leaves at the 101, like any request's (a long-lived socket must not make inference guess).
   const { hop, x, entry } = beginServerHop(deps, req, rt);
   const t = target(rt);
-  forwardWebSocket(req, socket as Socket, head, {
+  forwardWebSocket(socket as Socket, head, {
     hop,
     dispatcher: t.dispatcher,
     origin: t.origin,
@@ -162,7 +162,7 @@ export function handleEgressUpgrade(deps: PipelineDeps, listener: EgressListener
   const dest = resolveEgressDestination(req, listener, rt);
   if (typeof dest === 'string') return rejectOnSocket(deps, req, socket, rt, dest);
   const { hop, headers } = beginClientHop(deps, req, rt, dest);
-  forwardWebSocket(req, socket as Socket, head, {
+  forwardWebSocket(socket as Socket, head, {
     hop,
     dispatcher: listener.dispatcher,
     origin: dest.origin,

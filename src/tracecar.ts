@@ -17,7 +17,7 @@ import { createUpstreamAgent } from './proxy/upstream.js';
 import { InflightRegistry } from './proxy/inflight.js';
 import { displayUrl, type BoundAddress } from './proxy/listen.js';
 import { createTelemetrySinks } from './telemetry/sinks.js';
-import type { SpanExporter } from './telemetry/export-types.js';
+import type { SpanExporter } from './telemetry/export/index.js';
 import type { TraceStore } from './telemetry/store.js';
 import { createMetrics, type Metrics } from './admin/metrics.js';
 import { createAdminServer, traceLink, type AdminServer } from './admin/server.js';

@@ -18,7 +18,7 @@
  * Directions are named from the app's point of view on both sides: "in" is what the app
  * receives (ingress: client → app; egress: remote → app), "out" is what it sends.
  */
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import type { TimeoutConfig } from '../config/types.js';
@@ -90,7 +90,7 @@ export interface WebSocketExchange {
 }
 
 /** Forwards the handshake on `socket` (detached from node:http) and, on a 101, splices the connection. */
-export function forwardWebSocket(req: IncomingMessage, socket: Socket, head: Buffer, x: WebSocketExchange): void {
+export function forwardWebSocket(socket: Socket, head: Buffer, x: WebSocketExchange): void {
   const { hop } = x;
   let phase: 'waiting' | 'responded' | 'upgraded' | 'done' = 'waiting';
   let abortUpstream: ((err?: Error) => void) | undefined;

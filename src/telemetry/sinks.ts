@@ -7,8 +7,7 @@
 import type { TracecarConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { createAccessLog } from './access-log.js';
-import { createSpanExporter } from './export.js';
-import type { ExportMode, SpanExporter } from './export-types.js';
+import { createSpanExporter, type ExportMode, type SpanExporter } from './export/index.js';
 import { createFinisher, type FinishContext, type SpanSink } from './finish.js';
 import type { Hop, ResourceInfo } from './hop.js';
 import { createTraceStore, type TraceStore } from './store.js';

@@ -6,7 +6,8 @@
  */
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { startTracecar, startUpstream, eventually } from '../helpers/harness.js';
+import { startTracecar, startUpstream } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 function metric(text: string, name: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
@@ -31,7 +32,7 @@ describe('chaos cap metrics', () => {
       const held = request({ host: '127.0.0.1', port: tc.addresses.ingress.port, path: '/slow', agent: false });
       held.on('error', () => {});
       held.end();
-      await eventually(() => tc.tracecar.inflight === 1, 5_000, 'the delayed request in flight');
+      await waitFor(() => tc.tracecar.inflight === 1, 5_000, 'the delayed request in flight');
       expect(await read()).toEqual({ active: 1, overflow: 0 });
 
       // The next one rolls the same fault but is over the cap: not delayed, counted as overflow.
@@ -52,7 +53,7 @@ describe('chaos cap metrics', () => {
 
       // The held client leaves: its fault ends.
       held.destroy();
-      await eventually(() => tc.tracecar.inflight === 0, 5_000, 'the delayed request ended');
+      await waitFor(() => tc.tracecar.inflight === 0, 5_000, 'the delayed request ended');
       expect(await read()).toEqual({ active: 0, overflow: 2 });
     } finally {
       await tc.close();

@@ -6,7 +6,8 @@
  */
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { startTracecar, startUpstream, eventually } from '../helpers/harness.js';
+import { startTracecar, startUpstream } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 import type { TracecarConfigInput } from '../../src/config/types.js';
 
 const liveTimers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
@@ -44,7 +45,7 @@ describe('chaos stream stages end with the client', () => {
       try {
         // Each client leaves with the stage holding a timer: throttle waiting for tokens, slow body for its delay.
         await Promise.all(Array.from({ length: 20 }, () => readSomeThenLeave(tc.addresses.ingress.port, '/big')));
-        await eventually(() => tc.tracecar.inflight === 0, 5_000, 'every request finished');
+        await waitFor(() => tc.tracecar.inflight === 0, 5_000, 'every request finished');
       } finally {
         await tc.close();
         await app.close();

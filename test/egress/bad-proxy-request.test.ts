@@ -6,7 +6,8 @@
 import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTracecar, eventually, type RunningTracecar } from '../helpers/harness.js';
+import { startTracecar, type RunningTracecar } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 import type { SpanRecord } from '../../src/telemetry/span.js';
 
 /** Writes `head` on a fresh socket and returns everything the proxy sent back before closing. */
@@ -28,7 +29,7 @@ function exchange(port: number, head: string): Promise<string> {
 }
 
 function spanOf(tc: RunningTracecar, traceId: string): Promise<SpanRecord> {
-  return eventually(() => tc.tracecar.store.get(traceId)?.[0], 5_000, `span of ${traceId}`);
+  return waitFor(() => tc.tracecar.store.get(traceId)?.[0], 5_000, `span of ${traceId}`);
 }
 
 async function egress4xx(tc: RunningTracecar): Promise<number> {
@@ -80,7 +81,7 @@ describe('TRC_ERR_BAD_PROXY_REQUEST', () => {
       expect(span.attributes['tracecar.error.code']).toBe('TRC_ERR_BAD_PROXY_REQUEST');
 
       expect(await egress4xx(tc)).toBe(before + 1);
-      const access = await eventually(() => tc.log.lines.slice(lines).find((l) => l.msg === 'request' && l.trace_id === traceId), 2_000, 'access line');
+      const access = await waitFor(() => tc.log.lines.slice(lines).find((l) => l.msg === 'request' && l.trace_id === traceId), 2_000, 'access line');
       expect(access).toMatchObject({ side: 'egress', status: 400, error: 'TRC_ERR_BAD_PROXY_REQUEST' });
       expect(tc.tracecar.inflight).toBe(0);
     });

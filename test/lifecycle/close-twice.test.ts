@@ -3,7 +3,8 @@
  * shutdown, say). Both calls must resolve only once the drain is over, not the second at once.
  */
 import { describe, expect, it } from 'vitest';
-import { startTracecar, startUpstream, eventually } from '../helpers/harness.js';
+import { startTracecar, startUpstream } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('close() twice', () => {
   it('the second call resolves only when the drain the first started is done', async () => {
@@ -17,7 +18,7 @@ describe('close() twice', () => {
       const response = fetch(`${tc.url}/slow`).then(async (r) => {
         events.push(`response ${r.status} ${await r.text()}`);
       });
-      await eventually(() => release !== undefined, 5_000, 'the request reached the app');
+      await waitFor(() => release !== undefined, 5_000, 'the request reached the app');
 
       const first = tc.tracecar.close().then(() => events.push('first close'));
       const second = tc.tracecar.close().then(() => events.push('second close'));
