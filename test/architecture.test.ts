@@ -12,7 +12,7 @@ import ts from 'typescript';
 /** Top to bottom. Each unit is a folder of src/ or a file at its root (without .ts). */
 export const LAYERS: ReadonlyArray<readonly string[]> = [
   ['cli'],
-  ['tracecar', 'listeners', 'drain'],
+  ['tracecar', 'listeners', 'drain', 'kubernetes'],
   ['pipeline', 'stitching', 'runtime'],
   ['proxy', 'admin'],
   ['telemetry'],
