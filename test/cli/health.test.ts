@@ -69,9 +69,20 @@ describe('tracecar health: the HEALTHCHECK probes what the running sidecar liste
   });
 
   it('without a health file it reads the same environment and config file as the main command', async () => {
-    const [ingress, admin] = await freePorts(2);
-    const env = { TRACECAR_PORT: `127.0.0.1:${ingress}`, TRACECAR_ADMIN: `127.0.0.1:${admin}` };
-    cli = await startCli(['--target', app.url], { env });
+    // Ports must be named before start; another test file may take a just-released port, so retry.
+    let ingress = 0;
+    let admin = 0;
+    let env: Record<string, string> = {};
+    for (let attempt = 1; ; attempt++) {
+      [ingress, admin] = await freePorts(2);
+      env = { TRACECAR_PORT: `127.0.0.1:${ingress}`, TRACECAR_ADMIN: `127.0.0.1:${admin}` };
+      try {
+        cli = await startCli(['--target', app.url], { env });
+        break;
+      } catch (err) {
+        if (attempt === 5 || !String(err).includes('address already in use')) throw err;
+      }
+    }
     const fromEnv = await runCli(['health'], { env });
     expect(fromEnv.code).toBe(0);
     expect(fromEnv.stdout).toContain(`admin http://127.0.0.1:${admin}/healthz: 200; ingress 127.0.0.1:${ingress}: accepts connections (addresses from environment and defaults)`);
