@@ -37,7 +37,16 @@ export const ERROR_CODES = {
     message: '{listener} could not listen on {address}: {reason}',
     description: 'A listener could not bind its address (port busy, permission denied, bad host).',
   },
+  TRC_ERR_TLS: {
+    message: '{setting} {file}: {reason}',
+    description: 'A TLS certificate, private key or CA file named in the config cannot be read or is not usable (missing, not PEM, expired, key and certificate do not match).',
+  },
   TRC_ERR_UPSTREAM_CONNECT: { message: 'upstream {target} {reason}', description: 'The upstream refused the connection or could not be reached.', status: 502 },
+  TRC_ERR_UPSTREAM_TLS: {
+    message: 'upstream {target} failed TLS verification: {reason}',
+    description: "The upstream's certificate could not be verified (unknown CA, wrong name, expired) or it refused tracecar's client certificate.",
+    status: 502,
+  },
   TRC_ERR_UPSTREAM_CONNECT_TIMEOUT: {
     message: 'upstream {target} did not accept the connection in time',
     description: 'The upstream did not accept the connection within timeout.connect.',
@@ -57,6 +66,11 @@ export const ERROR_CODES = {
     message: 'upstream {target} closed the connection {when}',
     description: 'The upstream closed the connection before finishing the response.',
     status: 502,
+  },
+  TRC_ERR_UPSTREAM_DEADLINE: {
+    message: 'upstream {target} did not finish the gRPC call within its grpc-timeout ({timeout})',
+    description: "A gRPC call's grpc-timeout ran out before the upstream finished the response; the call is cancelled upstream.",
+    status: 504,
   },
   TRC_ERR_UPSTREAM_PROTOCOL: { message: 'upstream {target} sent an invalid HTTP response', description: 'The upstream sent a response that is not valid HTTP.', status: 502 },
   TRC_ERR_CLIENT_ABORTED: {

@@ -22,7 +22,14 @@ import { splitTarget } from './telemetry/redact.js';
 import { extractContext, injectContext, formatTraceresponse, resolveCorrelationId, parseBaggage, TRACERESPONSE_HEADER } from './propagation/index.js';
 import type { OutgoingContext, ExtractResult } from './propagation/types.js';
 import { appendForwardedHeaders, forwardableRequestHeaders } from './proxy/headers.js';
-import { forwardExchange, hasRequestBody, type ForwardOutcome } from './proxy/exchange.js';
+import { forwardExchange, hasRequestBody, type ForwardOutcome, type ForwardRequest } from './proxy/exchange.js';
+import { forwardH2Exchange } from './proxy/h2-exchange.js';
+import type { H2Pool } from './proxy/h2-pool.js';
+import { isHttp2, requestAuthority, resetClient } from './proxy/h2-request.js';
+import { writeGrpcTrailersOnly } from './proxy/grpc-answer.js';
+import type { UpstreamClients } from './proxy/upstreams.js';
+import type { TargetSpec } from './config/targets.js';
+import { decodeGrpcMessage, isGrpcContentType, parseGrpcPath, parseGrpcStatus, parseGrpcTimeout } from './grpc/index.js';
 import type { InflightEntry, InflightRegistry } from './proxy/inflight.js';
 import type { LiveConnections } from './proxy/splice.js';
 import { isWebSocketUpgrade, serveAsPlainRequest, writeRaw } from './proxy/upgrade.js';
@@ -55,11 +62,14 @@ export interface PipelineDeps {
 
 /** Where a request goes once the pipeline has decided everything else. */
 export interface UpstreamTarget {
+  /** HTTP/1.1 (undici), with the target's TLS settings. */
   dispatcher: Dispatcher;
   origin: string;
   path: string;
   label: string;
   timeouts: TimeoutConfig;
+  /** h2c / h2 / ALPN targets: the session pool and the target (ALPN may still pick `dispatcher`). */
+  h2?: { pool: H2Pool; spec: TargetSpec };
 }
 
 /** An egress listener: the forward proxy (no fixed target) or a named route. */
@@ -67,6 +77,15 @@ export interface EgressListener {
   dispatcher: Dispatcher;
   /** Named route: every request goes to this route's current target, under its name as peer.service. */
   route?: { name: string };
+  /** Named routes: the connections to the route's target (its protocol and TLS settings). */
+  clients?: UpstreamClients;
+}
+
+/** The target of a spec through `clients`: HTTP/2 when the spec may speak it. */
+export function upstreamFor(clients: UpstreamClients, spec: TargetSpec, label: string, timeouts: TimeoutConfig): UpstreamTarget {
+  const t: UpstreamTarget = { dispatcher: clients.dispatcher(spec), origin: spec.origin, path: '/', label, timeouts };
+  if (spec.protocol !== 'http1') t.h2 = { pool: clients.h2, spec };
+  return t;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -107,13 +126,11 @@ export function handleEgress(deps: PipelineDeps, listener: EgressListener, req: 
   }
   const { hop, headers } = beginClientHop(deps, req, rt, dest);
   const plan = chaosStage(hop, req, rt, deps);
-  const target: UpstreamTarget = {
-    dispatcher: listener.dispatcher,
-    origin: dest.origin,
-    path: dest.path,
-    label: dest.host,
-    timeouts: rt.config.egress.timeout,
-  };
+  const target: UpstreamTarget =
+    dest.spec && listener.clients
+      ? upstreamFor(listener.clients, dest.spec, dest.host, rt.config.egress.timeout)
+      : { dispatcher: listener.dispatcher, origin: dest.origin, path: dest.path, label: dest.host, timeouts: rt.config.egress.timeout };
+  target.path = dest.path;
   const done = (): void => {
     plan?.release();
     deps.finish(hop, rt);
@@ -164,7 +181,7 @@ export function handleEgressUpgrade(deps: PipelineDeps, listener: EgressListener
   const { hop, headers } = beginClientHop(deps, req, rt, dest);
   forwardWebSocket(socket as Socket, head, {
     hop,
-    dispatcher: listener.dispatcher,
+    dispatcher: dest.spec && listener.clients ? listener.clients.dispatcher(dest.spec) : listener.dispatcher,
     origin: dest.origin,
     path: dest.path,
     headers,
@@ -226,7 +243,7 @@ export function handleConnect(deps: PipelineDeps, listener: EgressListener, req:
 export function beginServerHop(deps: PipelineDeps, req: IncomingMessage, rt: Runtime): { hop: Hop; x: ExtractResult; entry: InflightEntry } {
   const hop = new Hop('ingress', 'server', req.method ?? 'GET', nowMs());
   describeRequest(hop, req, rt, req.url ?? '/');
-  const host = req.headers.host;
+  const host = requestAuthority(req);
   if (host) {
     const colon = host.lastIndexOf(':');
     if (colon > 0 && !host.endsWith(']')) {
@@ -274,7 +291,7 @@ export function beginClientHop(deps: PipelineDeps, req: IncomingMessage, rt: Run
   hop.urlFull = `${dest.origin}${hop.path}${hop.query ? `?${hop.query}` : ''}`;
 
   const stitched = egressContextStage(deps, hop, req, rt, { doctor: true });
-  hop.name = `${hop.method} ${hop.route}`;
+  if (!hop.rpc) hop.name = `${hop.method} ${hop.route}`;
   deps.started(hop);
 
   const headers = upstreamHeaders(hop, req, rt, injectFormats(rt, stitched.incomingB3));
@@ -290,10 +307,21 @@ export function describeRequest(hop: Hop, req: IncomingMessage, rt: Runtime, tar
   const { path, query } = splitTarget(target);
   hop.path = path;
   hop.query = rt.redactor.query(query);
-  hop.route = rt.routes.route(hop.path);
-  hop.name = `${hop.method} ${hop.route}`;
+  // A gRPC call is named by its method (package.Service/Method), which its path already is.
+  const rpc = isGrpcContentType(req.headers['content-type']) ? parseGrpcPath(path) : undefined;
+  if (rpc) {
+    hop.rpc = rpc;
+    hop.rpcAttributes = rt.config.grpc.attributes;
+    hop.route = path;
+    hop.name = rpc.full;
+  } else {
+    hop.route = rt.routes.route(hop.path);
+    hop.name = `${hop.method} ${hop.route}`;
+  }
   hop.userAgent = req.headers['user-agent'];
-  hop.httpVersion = req.httpVersion;
+  // network.protocol.version: "2" for HTTP/2 (node says "2.0").
+  hop.httpVersion = req.httpVersionMajor === 2 ? '2' : req.httpVersion;
+  if ((req.socket as { encrypted?: boolean } | undefined)?.encrypted) hop.scheme = 'https';
   hop.peerAddress = req.socket.remoteAddress;
   hop.peerPort = req.socket.remotePort;
 }
@@ -348,6 +376,8 @@ export function egressContextStage(deps: PipelineDeps, hop: Hop, req: IncomingMe
 }
 
 export interface EgressDestination {
+  /** Named routes: the route's target as compiled for this config version (protocol, TLS). */
+  spec?: TargetSpec;
   origin: string;
   /** Origin-form path + query sent upstream. */
   path: string;
@@ -367,7 +397,7 @@ export function resolveEgressDestination(req: IncomingMessage, listener: EgressL
   if (listener.route) {
     const target = rt.routeTargets.get(listener.route.name);
     if (!target) return `route "${listener.route.name}" is no longer configured (restart to close its listener)`;
-    return { origin: target.origin, path: raw, host: target.host, peerService: listener.route.name };
+    return { spec: target, origin: target.origin, path: raw, host: target.host, peerService: listener.route.name };
   }
   if (raw.startsWith('http://') || raw.startsWith('https://')) {
     let url: URL;
@@ -378,7 +408,7 @@ export function resolveEgressDestination(req: IncomingMessage, listener: EgressL
     }
     return { origin: url.origin, path: url.pathname + url.search, host: url.host, peerService: url.hostname };
   }
-  const host = req.headers.host;
+  const host = requestAuthority(req);
   if (!host) return 'request has neither an absolute-form URL nor a Host header';
   return { origin: `http://${host}`, path: raw, host, peerService: host.replace(/:\d+$/, '') };
 }
@@ -428,8 +458,9 @@ export function samplingStage(hop: Hop, req: IncomingMessage, rt: Runtime, paren
   const d = rt.sampler.decide({
     method: hop.method,
     path: hop.path,
-    host: req.headers.host ?? '',
+    host: requestAuthority(req) ?? '',
     headers: req.headers,
+    grpc: hop.rpc,
     traceId: hop.traceId,
     traceState: hop.traceState,
     parent,
@@ -449,8 +480,9 @@ function chaosStage(hop: Hop, req: IncomingMessage, rt: Runtime, deps: PipelineD
     side: hop.side,
     method: hop.method,
     path: hop.path,
-    host: req.headers.host ?? '',
+    host: requestAuthority(req) ?? '',
     headers: req.headers,
+    grpc: hop.rpc,
     baggage: parseBaggage(req.headers.baggage),
   });
   if (!plan) return null;
@@ -478,7 +510,14 @@ function faultedExchange(
   return {
     req,
     res,
+    grpc: hop.rpc !== undefined,
     addResponseHeaders: (h) => addResponseHeaders(hop, h, rt, plan, deps),
+    reset: () => resetClient(req, res),
+    answerGrpc(code, message, headers) {
+      hop.grpcStatus = code;
+      hop.grpcMessage = message;
+      writeGrpcTrailersOnly(res, code, message, headers);
+    },
     forward: (sink) => upstreamStage(hop, req, res, rt, target, headers, plan, deps, done, sink),
     ended(outcome) {
       if (outcome.cause) hop.fail(outcome.cause);
@@ -498,10 +537,13 @@ export function injectFormats(rt: Runtime, incomingB3: 'b3' | 'b3multi' | undefi
 /** Request headers for the upstream: the caller's, minus hop-by-hop and stale trace headers, plus ours. */
 export function upstreamHeaders(hop: Hop, req: IncomingMessage, rt: Runtime, formats: readonly PropagationFormat[]): string[] {
   const out = forwardableRequestHeaders(req.rawHeaders, req.headers.connection, { drop: rt.dropOnForward });
+  const h2 = isHttp2(req);
+  // HTTP/2 callers send :authority instead of Host (pseudo-headers are never copied as headers).
+  if (h2 && req.headers[':authority']) out.push('host', req.headers[':authority'] as string);
   appendForwardedHeaders(out, {
     remoteAddress: req.socket.remoteAddress,
-    proto: 'http',
-    host: req.headers.host,
+    proto: hop.scheme,
+    host: requestAuthority(req),
     existingFor: req.headers['x-forwarded-for'],
     existingProto: req.headers['x-forwarded-proto'],
     existingHost: req.headers['x-forwarded-host'],
@@ -540,33 +582,46 @@ function upstreamStage(
   done: () => void,
   sink: Writable,
 ): void {
-  forwardExchange(
-    target.dispatcher,
-    req,
-    res,
-    {
-      origin: target.origin,
-      path: target.path,
-      method: hop.method,
-      headers,
-      body: hasRequestBody(req) ? req : null,
-      timeouts: target.timeouts,
-      targetLabel: target.label,
+  // grpc-timeout is the caller's deadline: it replaces timeout.response for the call.
+  const deadlineMs = hop.rpc ? parseGrpcTimeout(req.headers['grpc-timeout']) : undefined;
+  const fr: ForwardRequest = {
+    origin: target.origin,
+    path: target.path,
+    method: hop.method,
+    headers,
+    body: hasRequestBody(req) ? req : null,
+    timeouts: deadlineMs === undefined ? target.timeouts : { ...target.timeouts, response: deadlineMs },
+    targetLabel: target.label,
+  };
+  const observer = {
+    connected: () => hop.event('upstream.connected', nowMs()),
+    responseStart: (_status: number, h: string[]) => {
+      hop.event('upstream.first_byte', nowMs());
+      if (hop.rpc) grpcStatusFrom(hop, h);
+      addResponseHeaders(hop, h, rt, plan, deps);
     },
-    {
-      connected: () => hop.event('upstream.connected', nowMs()),
-      responseStart: (_status, h) => {
-        hop.event('upstream.first_byte', nowMs());
-        addResponseHeaders(hop, h, rt, plan, deps);
-      },
-      failureHeaders: (h) => addResponseHeaders(hop, h, rt, plan, deps),
-      finished: (outcome) => {
-        recordOutcome(hop, outcome);
-        done();
-      },
+    trailers: (t: string[]) => {
+      if (hop.rpc) grpcStatusFrom(hop, t);
     },
-    sink,
+    failureHeaders: (h: string[]) => addResponseHeaders(hop, h, rt, plan, deps),
+    finished: (outcome: ForwardOutcome) => {
+      recordOutcome(hop, outcome);
+      done();
+    },
+  };
+  if (!target.h2) return forwardExchange(target.dispatcher, req, res, fr, observer, sink);
+  forwardH2Exchange(target.h2.pool, target.h2.spec, req, res, { ...fr, grpc: hop.rpc !== undefined, deadlineMs }, observer, sink, () =>
+    forwardExchange(target.dispatcher, req, res, fr, observer, sink),
   );
+}
+
+/** gRPC status and message from response headers (Trailers-Only) or trailers, as a flat list. */
+function grpcStatusFrom(hop: Hop, list: readonly string[]): void {
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i];
+    if (name === 'grpc-status') hop.grpcStatus = parseGrpcStatus(list[i + 1]);
+    else if (name === 'grpc-message') hop.grpcMessage = decodeGrpcMessage(list[i + 1]);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -586,7 +641,8 @@ function addResponseHeaders(hop: Hop, headers: string[], rt: Runtime, plan: Faul
   headers.push(rt.correlationHeader, hop.correlationId);
   if (hop.side === 'ingress') headers.push(TRACERESPONSE_HEADER, traceresponse(hop));
   if (plan) headers.push(CHAOS_HEADER, plan.describe());
-  if (deps.draining()) headers.push('connection', 'close');
+  // HTTP/2 has no Connection header (RFC 9113 §8.2.2): a draining listener sends GOAWAY instead.
+  if (deps.draining() && hop.httpVersion !== '2') headers.push('connection', 'close');
 }
 
 const CLIENT_ABORTED = Object.freeze(failure('TRC_ERR_CLIENT_ABORTED', 'client_aborted', { when: 'before the response was complete' }));

@@ -6,6 +6,7 @@ import { createRedactor, type Redactor } from './telemetry/redact.js';
 import type { ResourceInfo } from './telemetry/hop.js';
 import { TRACE_HEADERS, TRACERESPONSE_HEADER } from './propagation/index.js';
 import { FORWARDED_NAMES } from './proxy/headers.js';
+import { targetSpec, type TargetSpec } from './config/targets.js';
 
 /**
  * Everything derived from one config version, compiled once. A request reads the runtime once
@@ -27,13 +28,19 @@ export interface Runtime {
   /** Lowercase response header names tracecar sets itself (an upstream's copies are replaced). */
   readonly ownResponseHeaders: ReadonlySet<string>;
   readonly correlationHeader: string;
-  /** The ingress target, parsed once per config version ({origin:'', host:''} when unset). */
-  readonly ingressTarget: { origin: string; host: string };
+  /** The ingress target, parsed once per config version (origin '' when unset), TLS files read. */
+  readonly ingressTarget: TargetSpec;
   /** Named egress routes by name: looked up per request so a changed target hot-reloads. */
-  readonly routeTargets: ReadonlyMap<string, { origin: string; host: string }>;
+  readonly routeTargets: ReadonlyMap<string, TargetSpec>;
 }
 
+/**
+ * Throws (TRC_ERR_TLS) when a target's TLS file is unusable, before anything changes: a reload
+ * with a bad file keeps the previous runtime.
+ */
 export function compileRuntime(config: TracecarConfig, previous?: Runtime): Runtime {
+  const ingressTarget = targetSpec('ingress', config.ingress.target, config.ingress.protocol, config.ingress.targetTls);
+  const routeTargets = new Map(config.egress.routes.map((r, i) => [r.name, targetSpec(`egress.routes[${i}]`, r.target, r.protocol, r.targetTls)]));
   const correlationHeader = (config.propagation.correlationHeaders[0] ?? 'x-request-id').toLowerCase();
   const resource: ResourceInfo = {
     service: config.service.name,
@@ -58,14 +65,7 @@ export function compileRuntime(config: TracecarConfig, previous?: Runtime): Runt
     dropOnForward: new Set([...TRACE_HEADERS, correlationHeader, ...FORWARDED_NAMES]),
     ownResponseHeaders: new Set([correlationHeader, TRACERESPONSE_HEADER, CHAOS_HEADER]),
     correlationHeader,
-    ingressTarget: originAndHost(config.ingress.target),
-    routeTargets: new Map(config.egress.routes.map((r) => [r.name, originAndHost(r.target)])),
+    ingressTarget,
+    routeTargets,
   };
-}
-
-/** Origin and authority of a target URL ({origin: '', host: ''} when unset). */
-function originAndHost(target: string): { origin: string; host: string } {
-  if (!target) return { origin: '', host: '' };
-  const url = new URL(target);
-  return { origin: url.origin, host: url.host };
 }

@@ -4,16 +4,15 @@
  * helper), a drain tracker (drain.ts), and the config version requests read (runtime.ts).
  * It is what the CLI runs and what tests start in-process.
  */
-import type { Agent } from 'undici';
 import type { TracecarConfig } from './config/types.js';
 import { redactConfig } from './config/redact.js';
 import { restartRequired } from './config/restart.js';
 import { compileRuntime, type Runtime } from './runtime.js';
-import type { PipelineDeps, UpstreamTarget } from './pipeline.js';
+import { upstreamFor, type PipelineDeps, type UpstreamTarget } from './pipeline.js';
 import { createDoctor } from './stitching.js';
 import { bindListeners, createProxyListeners, type Listener } from './listeners.js';
 import { DrainTracker } from './drain.js';
-import { createUpstreamAgent } from './proxy/upstream.js';
+import { createUpstreamClients } from './proxy/upstreams.js';
 import { InflightRegistry } from './proxy/inflight.js';
 import { displayUrl, type BoundAddress } from './proxy/listen.js';
 import { createTelemetrySinks } from './telemetry/sinks.js';
@@ -109,16 +108,11 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
     live: drain.live,
   };
 
-  const ingressAgent: Agent = createUpstreamAgent(initial.ingress.timeout);
-  const egressAgent: Agent = createUpstreamAgent(initial.egress.timeout);
-  const ingressTarget = (rt: Runtime): UpstreamTarget => ({
-    dispatcher: ingressAgent,
-    origin: rt.ingressTarget.origin,
-    path: '/',
-    label: rt.ingressTarget.host,
-    timeouts: rt.config.ingress.timeout,
-  });
-  const proxies = createProxyListeners(initial, deps, ingressTarget, egressAgent);
+  // Connections to the app (ingress) and to what the app calls (egress): HTTP/1.1 and HTTP/2.
+  const ingressClients = createUpstreamClients(initial.ingress.timeout, initial.http2.upstream);
+  const egressClients = createUpstreamClients(initial.egress.timeout, initial.http2.upstream);
+  const ingressTarget = (rt: Runtime): UpstreamTarget => upstreamFor(ingressClients, rt.ingressTarget, rt.ingressTarget.host, rt.config.ingress.timeout);
+  const proxies = createProxyListeners(initial, deps, ingressTarget, egressClients, logger);
 
   let admin: AdminServer | undefined;
   if (initial.admin.listen !== null) {
@@ -154,14 +148,14 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
 
   async function shutdown(): Promise<void> {
     draining = true;
-    const servers = proxies.map((l) => l.server);
-    for (const server of servers) {
-      server.close();
-      server.closeIdleConnections();
+    // Stop accepting; idle HTTP/1.1 connections close, HTTP/2 sessions get GOAWAY (their streams finish).
+    for (const l of proxies) {
+      l.tls?.close();
+      l.proxy?.close();
     }
     await drain.drain(runtime.config.shutdownTimeout);
-    for (const server of servers) server.closeAllConnections();
-    await Promise.all([ingressAgent.close().catch(() => {}), egressAgent.close().catch(() => {})]);
+    for (const l of proxies) l.proxy?.closeAll();
+    await Promise.all([ingressClients.close(), egressClients.close()]);
     await telemetry.shutdown();
     await admin?.close();
     flushLogger(logger);
@@ -183,7 +177,10 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
     listen,
     reload(next) {
       const restart = restartRequired(runtime.config, next);
+      // Compiling reads the targets' TLS files: a bad one throws here and the old runtime stays.
       runtime = compileRuntime(next, runtime);
+      ingressClients.retain(new Set([runtime.ingressTarget.poolKey]));
+      egressClients.retain(new Set([...runtime.routeTargets.values()].map((t) => t.poolKey)));
       logger.level = next.log.level;
       metrics.configReload(true);
       return restart;

@@ -18,7 +18,7 @@ export const LAYERS: ReadonlyArray<readonly string[]> = [
   ['telemetry'],
   ['chaos', 'sampling'],
   ['match'],
-  ['propagation'],
+  ['propagation', 'grpc'],
   ['config'],
   ['log', 'errors'],
 ];

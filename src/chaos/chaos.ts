@@ -14,7 +14,7 @@ interface CompiledRule {
   side: ChaosRule['side'];
   match: Matcher;
   delay?: { percent: number; sample: DelaySampler; distribution: string; describe: string };
-  abort?: { percent: number; status: number; body: string };
+  abort?: { percent: number; status: number; body: string; grpcStatus: number };
   reset?: { percent: number; afterBytes: number };
   throttle?: { percent: number; bytesPerSecond: number };
   slowBody?: { percent: number; chunkDelayMs: number };
@@ -55,7 +55,7 @@ export function createChaos(config: ChaosConfig, options: { random?: () => numbe
     if (!hasHeaderFault(h) || (h.side !== 'both' && h.side !== input.side)) return null;
     const d: FaultDraft = { rule: 'header', side: input.side, source: 'header' };
     if (h.delayMs !== undefined) d.delay = { ms: h.delayMs, distribution: 'fixed' };
-    if (h.abortStatus !== undefined) d.abort = { status: h.abortStatus, body: abortBody(h.abortStatus, 'header') };
+    if (h.abortStatus !== undefined) d.abort = { status: h.abortStatus, body: abortBody(h.abortStatus, 'header'), grpcStatus: h.abortGrpcStatus ?? DEFAULT_GRPC_ABORT };
     if (h.resetAfterBytes !== undefined) d.reset = { afterBytes: h.resetAfterBytes };
     if (h.throttleBytesPerSecond !== undefined) d.throttle = { bytesPerSecond: h.throttleBytesPerSecond };
     if (h.slowBodyChunkDelayMs !== undefined) d.slowBody = { chunkDelayMs: h.slowBodyChunkDelayMs };
@@ -70,7 +70,7 @@ export function createChaos(config: ChaosConfig, options: { random?: () => numbe
       if (rule.delay !== undefined && roll(rule.delay.percent)) {
         d.delay = { ms: rule.delay.sample(random), distribution: rule.delay.distribution };
       }
-      if (rule.abort !== undefined && roll(rule.abort.percent)) d.abort = { status: rule.abort.status, body: rule.abort.body };
+      if (rule.abort !== undefined && roll(rule.abort.percent)) d.abort = { status: rule.abort.status, body: rule.abort.body, grpcStatus: rule.abort.grpcStatus };
       if (rule.reset !== undefined && roll(rule.reset.percent)) d.reset = { afterBytes: rule.reset.afterBytes };
       if (rule.throttle !== undefined && roll(rule.throttle.percent)) d.throttle = { bytesPerSecond: rule.throttle.bytesPerSecond };
       if (rule.slowBody !== undefined && roll(rule.slowBody.percent)) d.slowBody = { chunkDelayMs: rule.slowBody.chunkDelayMs };
@@ -116,6 +116,9 @@ export function createChaosStats(): ChaosStats {
   return { active: 0, delaysInjected: 0, abortsInjected: 0, resetsInjected: 0, throttlesInjected: 0, slowBodiesInjected: 0, skippedCap: 0 };
 }
 
+/** What an abort answers a gRPC request when the rule does not say: 14 UNAVAILABLE. */
+const DEFAULT_GRPC_ABORT = 14;
+
 function abortBody(status: number, rule: string): string {
   return `fault injected by tracecar: abort ${status} (${rule})\n`;
 }
@@ -144,8 +147,12 @@ function compileRule(name: string, rule: ChaosRule): CompiledRule {
     if (!(Number.isInteger(status) && status >= 200 && status <= 599)) {
       throw tracecarError('TRC_ERR_CONFIG_INVALID', `${where}.abort.status: expected an HTTP status 200-599 (got ${String(status)})`);
     }
-    c.abort = { percent: percent('abort', rule.abort.percent), status, body: rule.abort.body ?? abortBody(status, name) };
-    parts.push(`abort=${status}@${c.abort.percent}%`);
+    const grpcStatus = rule.abort.grpcStatus ?? DEFAULT_GRPC_ABORT;
+    if (!(Number.isInteger(grpcStatus) && grpcStatus >= 0 && grpcStatus <= 16)) {
+      throw tracecarError('TRC_ERR_CONFIG_INVALID', `${where}.abort.grpcStatus: expected a gRPC status code 0-16 (got ${String(grpcStatus)})`);
+    }
+    c.abort = { percent: percent('abort', rule.abort.percent), status, body: rule.abort.body ?? abortBody(status, name), grpcStatus };
+    parts.push(`abort=${status}${grpcStatus === DEFAULT_GRPC_ABORT ? '' : `/grpc=${grpcStatus}`}@${c.abort.percent}%`);
   }
   if (rule.reset !== undefined) {
     const afterBytes = rule.reset.afterBytes ?? 0;

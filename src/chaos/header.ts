@@ -10,6 +10,8 @@ export const CHAOS_HEADER = 'x-tracecar-chaos';
  *   x-tracecar-chaos: directive *( ( ";" / "," ) directive )
  *   directive = "delay=" duration        hold the request this long before forwarding
  *             / "abort=" status          answer with status 200–599, upstream never called
+ *             / "grpc=" code             a gRPC request's abort answers this gRPC status 0–16
+ *                                        instead (default 14 UNAVAILABLE), in Trailers-Only form
  *             / "reset" [ "=" size ]     reset the connection: bare = before any response,
  *                                        with a size = after that many response body bytes
  *             / "throttle=" size         limit the response body to size per second
@@ -28,6 +30,8 @@ export const CHAOS_HEADER = 'x-tracecar-chaos';
 export interface HeaderFaults {
   delayMs?: number;
   abortStatus?: number;
+  /** gRPC status of an abort on a gRPC request. */
+  abortGrpcStatus?: number;
   resetAfterBytes?: number;
   throttleBytesPerSecond?: number;
   slowBodyChunkDelayMs?: number;
@@ -60,6 +64,12 @@ export function parseChaosHeader(value: string | string[]): HeaderFaults {
         else out.abortStatus = status;
         break;
       }
+      case 'grpc': {
+        const code = arg !== null && /^\d{1,2}$/.test(arg) ? Number(arg) : NaN;
+        if (!(code >= 0 && code <= 16)) bad('expected a gRPC status code 0-16');
+        else out.abortGrpcStatus = code;
+        break;
+      }
       case 'reset': {
         const bytes = arg === null ? 0 : sizeBytes(arg);
         if (bytes === undefined) bad('expected nothing or a size like 4kb');
@@ -87,7 +97,7 @@ export function parseChaosHeader(value: string | string[]): HeaderFaults {
       case 'rule':
         break;
       default:
-        bad('unknown directive (delay, abort, reset, throttle, slowbody, side)');
+        bad('unknown directive (delay, abort, grpc, reset, throttle, slowbody, side)');
     }
   }
   return out;

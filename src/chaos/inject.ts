@@ -14,6 +14,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline, type Transform, type Writable } from 'node:stream';
 import { cause, type FailureCause } from '../errors.js';
+import { isGrpcError } from '../grpc/index.js';
 import { resetAfter, slowBody, throttle } from './streams.js';
 import type { FaultPlan } from './types.js';
 
@@ -21,8 +22,14 @@ import type { FaultPlan } from './types.js';
 export interface FaultedExchange {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
+  /** The request is a gRPC call: an abort answers a gRPC status. */
+  readonly grpc: boolean;
   /** Adds the request path's own response headers to an answer the filter writes itself (abort). */
   addResponseHeaders(headers: string[]): void;
+  /** Cut the exchange abruptly (HTTP/1.1: the connection; HTTP/2: this stream). */
+  reset(): void;
+  /** Answer a gRPC call with `code` in Trailers-Only form (and record it on the span). */
+  answerGrpc(code: number, message: string, headers: string[]): void;
   /** No fault stops the exchange: forward it, writing the response body into `sink`. */
   forward(sink: Writable): void;
   /** The exchange ended in the filter: aborted, reset before the response, or the client left during the delay. */
@@ -60,13 +67,25 @@ export function injectFaults(plan: FaultPlan, x: FaultedExchange): void {
 function afterDelay(plan: FaultPlan, x: FaultedExchange): void {
   if (plan.abort) return abort(plan.abort, x);
   if (plan.reset && plan.reset.afterBytes === 0) {
-    x.req.socket.resetAndDestroy();
+    x.reset();
     return x.ended({ status: 0, clientAborted: false, cause: RESET_BEFORE_RESPONSE });
   }
   x.forward(responseStages(plan, x));
 }
 
 function abort(fault: NonNullable<FaultPlan['abort']>, x: FaultedExchange): void {
+  if (x.grpc) {
+    const headers: string[] = [];
+    x.addResponseHeaders(headers);
+    x.req.resume();
+    x.res.once('finish', () => {
+      // Errors by the gRPC server-side rule: UNAVAILABLE is, NOT_FOUND is not.
+      const why = isGrpcError(fault.grpcStatus, 'server') ? cause('TRC_ERR_CHAOS_ABORT', 'chaos_abort', { status: `grpc-status ${fault.grpcStatus}` }) : undefined;
+      x.ended({ status: 200, clientAborted: false, cause: why });
+    });
+    x.answerGrpc(fault.grpcStatus, fault.body.trim(), headers);
+    return;
+  }
   const headers = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(fault.body))];
   x.addResponseHeaders(headers);
   x.req.resume();
@@ -93,7 +112,7 @@ function responseStages(plan: FaultPlan, x: FaultedExchange): Writable {
     stages.push(
       resetAfter(resetAt, () => {
         x.failed(cause('TRC_ERR_CHAOS_RESET', 'chaos_reset', { when: `after ${resetAt} bytes` }));
-        x.res.socket?.resetAndDestroy();
+        x.reset();
       }),
     );
   }

@@ -7,7 +7,7 @@ export interface FaultDraft {
   side: ChaosSide;
   source: 'rule' | 'header';
   delay?: { ms: number; distribution: string };
-  abort?: { status: number; body: string };
+  abort?: { status: number; body: string; grpcStatus: number };
   reset?: { afterBytes: number };
   throttle?: { bytesPerSecond: number };
   slowBody?: { chunkDelayMs: number };
@@ -44,7 +44,11 @@ export function createPlan(d: FaultDraft, onRelease: () => void): FaultPlan {
   }
   if (d.abort !== undefined) {
     parts.push(`abort=${d.abort.status}`);
-    events.push({ name: 'tracecar.chaos.abort', attributes: { ...common, 'tracecar.chaos.abort.status': d.abort.status } });
+    if (d.abort.grpcStatus !== 14) parts.push(`grpc=${d.abort.grpcStatus}`);
+    events.push({
+      name: 'tracecar.chaos.abort',
+      attributes: { ...common, 'tracecar.chaos.abort.status': d.abort.status, 'tracecar.chaos.abort.grpc_status': d.abort.grpcStatus },
+    });
   }
   if (d.reset !== undefined) {
     parts.push(d.reset.afterBytes === 0 ? 'reset' : `reset=${formatSize(d.reset.afterBytes)}`);

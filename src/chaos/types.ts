@@ -23,7 +23,8 @@ export interface ChaosEvent {
  */
 export interface FaultPlan {
   readonly delayMs?: number;
-  readonly abort?: { readonly status: number; readonly body: string };
+  /** status/body for HTTP requests; gRPC requests get grpcStatus in Trailers-Only form. */
+  readonly abort?: { readonly status: number; readonly body: string; readonly grpcStatus: number };
   /** afterBytes 0 = before the response starts. */
   readonly reset?: { readonly afterBytes: number };
   readonly throttle?: { readonly bytesPerSecond: number };

@@ -13,13 +13,15 @@ Usage:
   tracecar inject [FILE|-] [options]  add the tracecar native sidecar to Kubernetes YAML (see inject --help)
 
 Options:
-  -t, --target URL          the app to front, e.g. http://localhost:3000
+  -t, --target URL          the app to front, e.g. http://localhost:3000, h2c://localhost:50051 (gRPC) or https://app:8443
   -p, --port N              ingress port (default 8080); host:port also accepted
   -c, --config FILE         YAML config (also TRACECAR_CONFIG)
   -s, --service-name NAME   service.name on spans (also OTEL_SERVICE_NAME)
       --otlp-endpoint URL   export spans over OTLP (also OTEL_EXPORTER_OTLP_ENDPOINT); gRPC unless OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf
       --egress-port N       forward proxy for the app's outgoing calls (HTTP_PROXY=http://127.0.0.1:N)
       --route NAME=PORT:URL named egress route, repeatable (e.g. payments=9001:http://payments:8080)
+      --tls-cert FILE       serve TLS (HTTPS and HTTP/2) on the ingress port with this PEM certificate
+      --tls-key FILE        ... and this PEM private key (both re-read when they change)
       --infer-parent        parent header-less egress calls when exactly one request is in flight
       --admin-port N        admin + trace viewer port on 127.0.0.1 (default 9901, 0 = any free port)
       --no-admin            turn the admin listener and viewer off
@@ -59,7 +61,8 @@ function parsePort(flag: string, value: string): string {
   return usageError(`--${flag} must be a port (0-65535) or host:port, got "${value}"`);
 }
 
-function parseHttpUrl(flag: string, value: string): string {
+/** An absolute URL of one of `schemes` (targets may also be h2c://, HTTP/2 with prior knowledge). */
+function parseUrl(flag: string, value: string, schemes: readonly string[] = ['http:', 'https:']): string {
   let url: URL;
   try {
     url = new URL(value);
@@ -68,19 +71,22 @@ function parseHttpUrl(flag: string, value: string): string {
       hint: 'use an absolute URL such as http://localhost:3000',
     });
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw tracecarError('TRC_ERR_INVALID_URL', `--${flag} must be an http:// or https:// URL, got "${value}"`, {
+  if (!schemes.includes(url.protocol)) {
+    const names = schemes.map((s) => `${s}//`);
+    throw tracecarError('TRC_ERR_INVALID_URL', `--${flag} must be an ${names.slice(0, -1).join(', ')}${names.length > 2 ? ',' : ''} or ${names.at(-1)} URL, got "${value}"`, {
       hint: 'use an absolute URL such as http://localhost:3000',
     });
   }
   return value;
 }
 
+const TARGET_SCHEMES = ['http:', 'https:', 'h2c:'] as const;
+
 /** `NAME=PORT:URL` → an egress route. */
 function parseRoute(value: string): { name: string; listen: string; target: string } {
-  const m = /^([A-Za-z0-9_.-]+)=(\d+|[^=]+:\d+):(https?:\/\/.+)$/.exec(value);
+  const m = /^([A-Za-z0-9_.-]+)=(\d+|[^=]+:\d+):((?:https?|h2c):\/\/.+)$/.exec(value);
   if (!m) usageError(`--route must look like NAME=PORT:URL, got "${value}"`, 'e.g. --route payments=9001:http://payments:8080');
-  return { name: m[1], listen: parsePort('route', m[2]), target: parseHttpUrl('route', m[3]) };
+  return { name: m[1], listen: parsePort('route', m[2]), target: parseUrl('route', m[3], TARGET_SCHEMES) };
 }
 
 /** The run options, shared by `tracecar` and `tracecar health` (which must read the same settings). */
@@ -96,6 +102,8 @@ const RUN_OPTIONS = {
   'admin-port': { type: 'string' },
   admin: { type: 'boolean' },
   'log-level': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -160,17 +168,19 @@ interface RunValues {
   'admin-port'?: string;
   admin?: boolean;
   'log-level'?: string;
+  'tls-cert'?: string;
+  'tls-key'?: string;
 }
 
 function runOverrides(values: RunValues): TracecarConfigInput {
   const o: TracecarConfigInput = {};
-  if (values.target !== undefined) (o.ingress ??= {}).target = parseHttpUrl('target', values.target);
+  if (values.target !== undefined) (o.ingress ??= {}).target = parseUrl('target', values.target, TARGET_SCHEMES);
   if (values.port !== undefined) (o.ingress ??= {}).listen = parsePort('port', values.port);
   if (values['service-name'] !== undefined) {
     if (!values['service-name'].trim()) usageError('--service-name must not be empty');
     o.service = { name: values['service-name'] };
   }
-  if (values['otlp-endpoint'] !== undefined) o.export = { otlp: { endpoint: parseHttpUrl('otlp-endpoint', values['otlp-endpoint']) } };
+  if (values['otlp-endpoint'] !== undefined) o.export = { otlp: { endpoint: parseUrl('otlp-endpoint', values['otlp-endpoint']) } };
   if (values['egress-port'] !== undefined) (o.egress ??= {}).listen = parsePort('egress-port', values['egress-port']);
   if (values.route) (o.egress ??= {}).routes = values.route.map(parseRoute);
   if (values['infer-parent']) (o.egress ??= {}).inferParent = 'when-unambiguous';
@@ -184,5 +194,9 @@ function runOverrides(values: RunValues): TracecarConfigInput {
     if (!levels.includes(values['log-level'])) usageError(`--log-level must be one of ${levels.join(', ')}`);
     o.log = { level: values['log-level'] as never };
   }
+  const cert = values['tls-cert'];
+  const key = values['tls-key'];
+  if ((cert === undefined) !== (key === undefined)) usageError('--tls-cert and --tls-key go together', 'tracecar --target URL --tls-cert tls.crt --tls-key tls.key');
+  if (cert !== undefined && key !== undefined) (o.ingress ??= {}).tls = { cert, key };
   return o;
 }

@@ -10,6 +10,9 @@ export const DEFAULTS: TracecarConfig = {
   ingress: {
     listen: '8080',
     target: '',
+    protocol: 'auto',
+    targetTls: {},
+    tls: null,
     timeout: { connect: 2_000, response: 30_000, idle: 300_000 },
   },
   egress: {
@@ -50,6 +53,12 @@ export const DEFAULTS: TracecarConfig = {
     receiveOtlp: true,
     store: { maxTraces: 1000, maxBytes: 64 * 1024 * 1024 },
   },
+  http2: {
+    maxConcurrentStreams: 100,
+    idleTimeout: 300_000,
+    upstream: { maxConcurrentStreams: 100, maxSessions: 4, pingInterval: 30_000, pingTimeout: 10_000, idleTimeout: 60_000 },
+  },
+  grpc: { attributes: 'current' },
   log: { level: 'info' },
   shutdownTimeout: 10_000,
 };

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { isHttpUrl } from './units.js';
+import { isTargetUrl } from './units.js';
 
 /**
  * config/schema.json is the single description of the file's shape: ajv validates with it and
@@ -43,8 +43,8 @@ function compile(): ValidateFunction {
   const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
   // Annotation only: editors (vscode-json-languageservice) show it; our messages use it as "expected …".
   ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
-  ajv.addFormat('http-url', { type: 'string', validate: isHttpUrl });
-  ajv.addFormat('http-url-or-empty', { type: 'string', validate: (s: string) => s === '' || isHttpUrl(s) });
+  ajv.addFormat('target-url', { type: 'string', validate: isTargetUrl });
+  ajv.addFormat('target-url-or-empty', { type: 'string', validate: (s: string) => s === '' || isTargetUrl(s) });
   return ajv.compile(configSchema());
 }
 

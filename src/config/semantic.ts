@@ -20,10 +20,12 @@ export function semanticProblems(raw: unknown): RawProblem[] {
       message: 'use either correlationHeader or correlationHeaders, not both (expected correlationHeaders: [a, b] for several)',
     });
   }
+  if (isObj(raw.ingress)) problems.push(...targetProblems(raw.ingress, ['ingress']));
   const egress = raw.egress;
   if (isObj(egress) && Array.isArray(egress.routes)) {
     const seen = new Set<string>();
     egress.routes.forEach((route, i) => {
+      if (isObj(route)) problems.push(...targetProblems(route, ['egress', 'routes', i]));
       if (!isObj(route) || typeof route.name !== 'string') return;
       if (seen.has(route.name)) {
         problems.push({ path: ['egress', 'routes', i, 'name'], at: 'value', message: `route name "${route.name}" is used twice (expected unique names)` });
@@ -40,6 +42,36 @@ export function semanticProblems(raw: unknown): RawProblem[] {
       }
       if (isObj(rule.delay)) problems.push(...delayProblems(rule.delay, ['chaos', 'rules', i, 'delay']));
     });
+  }
+  return problems;
+}
+
+/**
+ * A target's scheme, protocol and TLS settings must agree: h2c is cleartext HTTP/2 (http:// or
+ * h2c://), h2 needs TLS (https://), targetTls only applies to https://, and a client certificate
+ * needs its key.
+ */
+function targetProblems(owner: Obj, path: Array<string | number>): RawProblem[] {
+  const problems: RawProblem[] = [];
+  const target = typeof owner.target === 'string' ? owner.target : '';
+  const scheme = /^([a-z0-9]+):\/\//i.exec(target)?.[1]?.toLowerCase();
+  const protocol = owner.protocol;
+  if (scheme && typeof protocol === 'string' && protocol !== 'auto') {
+    const fits = scheme === 'https' ? protocol === 'h2' || protocol === 'http1' : scheme === 'h2c' ? protocol === 'h2c' : protocol === 'h2c' || protocol === 'http1';
+    if (!fits) {
+      const expected = scheme === 'https' ? 'h2 or http1 for an https:// target (h2c is HTTP/2 without TLS)' : scheme === 'h2c' ? 'h2c or auto for an h2c:// target' : 'h2c or http1 for an http:// target (h2 needs https://)';
+      problems.push({ path: [...path, 'protocol'], at: 'value', message: `protocol ${protocol} does not fit ${target} (expected ${expected})` });
+    }
+  }
+  const tls = owner.targetTls;
+  if (isObj(tls) && Object.keys(tls).length > 0) {
+    if (scheme && scheme !== 'https') {
+      problems.push({ path: [...path, 'targetTls'], at: 'key', message: `targetTls applies to https:// targets only (the target is ${target})` });
+    }
+    if ((tls.cert === undefined) !== (tls.key === undefined)) {
+      const missing = tls.cert === undefined ? 'cert' : 'key';
+      problems.push({ path: [...path, 'targetTls'], at: 'key', message: `a client certificate needs both cert and key (missing ${missing})` });
+    }
   }
   return problems;
 }

@@ -27,18 +27,55 @@ export interface TimeoutConfig {
   idle: number;
 }
 
+/**
+ * How tracecar speaks to a target. `auto` follows the URL's scheme: http:// → HTTP/1.1, h2c:// →
+ * HTTP/2 with prior knowledge, https:// → TLS with ALPN offering h2 and http/1.1.
+ * `http1`, `h2c` and `h2` pin it (h2c for an http:// URL; h2 or http1 for an https:// one).
+ */
+export type TargetProtocol = 'auto' | 'http1' | 'h2c' | 'h2';
+
+/** TLS towards an https:// target. Verification is always on; these settings say what to trust. */
+export interface TargetTlsConfig {
+  /** PEM file of the CA certificates trusted for this target, instead of the system store. */
+  ca?: string;
+  /** PEM client certificate (chain) presented to the target (mutual TLS); needs `key`. */
+  cert?: string;
+  /** PEM private key of `cert`. */
+  key?: string;
+  /** Name sent as SNI and checked against the target's certificate, instead of the URL's host. */
+  servername?: string;
+}
+
+/** TLS on the ingress listener: HTTPS and HTTP/2 by ALPN (h2, http/1.1). Files are re-read when they change. */
+export interface ListenerTlsConfig {
+  /** PEM certificate chain served to callers. */
+  cert: string;
+  /** PEM private key of `cert`. */
+  key: string;
+}
+
 export interface IngressConfig {
   /** Port or host:port. @default 8080 on 0.0.0.0 (a sidecar must be reachable by its callers) */
   listen: string;
-  /** The app this sidecar fronts. Required to run. */
+  /** The app this sidecar fronts (http://, https:// or h2c://). Required to run. */
   target: string;
+  /** @default "auto" */
+  protocol: TargetProtocol;
+  /** TLS towards an https:// target. */
+  targetTls: TargetTlsConfig;
+  /** TLS on the listener; null = plain TCP (HTTP/1.1 and h2c on the same port). @default null */
+  tls: ListenerTlsConfig | null;
   timeout: TimeoutConfig;
 }
 
 export interface EgressRoute {
   name: string;
   listen: string;
+  /** http://, https:// or h2c:// */
   target: string;
+  /** @default "auto" */
+  protocol?: TargetProtocol;
+  targetTls?: TargetTlsConfig;
 }
 
 export interface EgressConfig {
@@ -94,6 +131,8 @@ export interface ExportConfig {
 
 export interface MatchConfig {
   method?: string | string[];
+  /** gRPC calls only: service (`package.Service`) and/or method name, `*` globs allowed. */
+  grpc?: { service?: string; method?: string };
   /** Glob: `*` one segment, `**` any number. */
   path?: string;
   host?: string;
@@ -139,7 +178,8 @@ export interface ChaosRule {
   /** @default "ingress" */
   side: 'ingress' | 'egress' | 'both';
   delay?: DelayFault;
-  abort?: { status: number; body?: string; percent: number };
+  /** status: the HTTP answer; gRPC requests get grpcStatus (default 14 UNAVAILABLE) in trailers-only form instead. */
+  abort?: { status: number; body?: string; grpcStatus?: number; percent: number };
   reset?: { percent: number; afterBytes?: number };
   throttle?: { bytesPerSecond: number; percent: number };
   slowBody?: { chunkDelay: number; percent: number };
@@ -176,6 +216,36 @@ export interface AdminConfig {
   store: { maxTraces: number; maxBytes: number };
 }
 
+/** HTTP/2 on the listeners and in the pool of sessions to h2c/h2 upstreams. */
+export interface Http2Config {
+  /** SETTINGS_MAX_CONCURRENT_STREAMS advertised to callers on each connection. @default 100 */
+  maxConcurrentStreams: number;
+  /** A caller's connection with no open stream for this long is closed with GOAWAY. @default 300000 */
+  idleTimeout: number;
+  upstream: {
+    /** Streams per session to one upstream before another session is opened (the upstream's SETTINGS may lower it). @default 100 */
+    maxConcurrentStreams: number;
+    /** Sessions per upstream; when all are full, streams queue in the least busy one. @default 4 */
+    maxSessions: number;
+    /** PING each session this often to keep it alive and detect a dead peer; null = never. @default 30000 */
+    pingInterval: number | null;
+    /** A PING unanswered for this long closes the session. @default 10000 */
+    pingTimeout: number;
+    /** A session with no stream for this long is closed. @default 60000 */
+    idleTimeout: number;
+  };
+}
+
+/** gRPC calls (content-type application/grpc*): how they appear on spans. */
+export interface GrpcConfig {
+  /**
+   * rpc.* attribute names: "current" (rpc.system.name, rpc.method = package.Service/Method,
+   * rpc.status_code = code name), "legacy" (rpc.system, rpc.service, rpc.method = Method,
+   * rpc.grpc.status_code = integer) for backends that still expect them, or "both". @default "current"
+   */
+  attributes: 'current' | 'legacy' | 'both';
+}
+
 export interface LogConfig {
   /** pino level. @default "info" */
   level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -192,6 +262,8 @@ export interface TracecarConfig {
   routes: RouteConfig[];
   redact: RedactConfig;
   admin: AdminConfig;
+  http2: Http2Config;
+  grpc: GrpcConfig;
   log: LogConfig;
   /** Grace period for draining in-flight requests on SIGTERM. @default 10000 */
   shutdownTimeout: number;

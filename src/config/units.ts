@@ -126,11 +126,12 @@ export function formatListen(address: ListenAddress): string {
 }
 
 /** True for an absolute http:// or https:// URL with a host. */
-export function isHttpUrl(value: string): boolean {
-  if (!/^https?:\/\/[^\s/?#]+/i.test(value)) return false;
+/** An upstream target: http://, https:// or h2c:// (HTTP/2 with prior knowledge) with a host. */
+export function isTargetUrl(value: string): boolean {
+  if (!/^(https?|h2c):\/\/[^\s/?#]+/i.test(value)) return false;
   try {
     const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+    return (url.protocol === 'http:' || url.protocol === 'https:' || url.protocol === 'h2c:') && url.hostname !== '';
   } catch {
     return false;
   }

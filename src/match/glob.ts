@@ -77,3 +77,10 @@ export function compileHostGlob(pattern: string): StringTest {
   const re = new RegExp('^' + source + '$');
   return (host) => re.test(norm(host));
 }
+
+/** A name glob (gRPC service or method): `*` matches any run of characters, case-sensitive. */
+export function compileNameGlob(pattern: string): StringTest {
+  if (!pattern.includes('*')) return (name) => name === pattern;
+  const re = new RegExp('^' + pattern.split('*').map(escapeRegex).join('.*') + '$');
+  return (name) => re.test(name);
+}

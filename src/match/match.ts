@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { MatchConfig } from '../config/types.js';
 import { parseBaggage } from '../propagation/baggage.js';
-import { compileHostGlob, compilePathGlob } from './glob.js';
+import { compileHostGlob, compileNameGlob, compilePathGlob } from './glob.js';
 import type { MatchInput, Matcher } from './types.js';
 
 type Condition = (req: MatchInput) => boolean;
@@ -15,6 +15,7 @@ type Condition = (req: MatchInput) => boolean;
  *   headers — name (case-insensitive) → exact value, or "*" = present with any value
  *   baggage — W3C baggage key → exact (percent-decoded) value, read by propagation's parser:
  *             the same bounds and duplicate rule (last wins) as everywhere else
+ *   grpc    — gRPC calls only: service (package.Service) and/or method, `*` any characters
  */
 export function compileMatch(match: MatchConfig): Matcher {
   const conditions: Condition[] = [];
@@ -39,6 +40,12 @@ export function compileMatch(match: MatchConfig): Matcher {
     const name = rawName.toLowerCase();
     conditions.push(expected === '*' ? (req) => req.headers[name] !== undefined : (req) => headerEquals(req.headers, name, expected));
     parts.push(`header:${name}=${expected}`);
+  }
+  if (match.grpc !== undefined) {
+    const service = match.grpc.service === undefined ? undefined : compileNameGlob(match.grpc.service);
+    const method = match.grpc.method === undefined ? undefined : compileNameGlob(match.grpc.method);
+    conditions.push((req) => req.grpc !== undefined && (service === undefined || service(req.grpc.service)) && (method === undefined || method(req.grpc.method)));
+    parts.push(`grpc=${match.grpc.service ?? '*'}/${match.grpc.method ?? '*'}`);
   }
   const baggage = Object.entries(match.baggage ?? {});
   if (baggage.length > 0) {

@@ -14,6 +14,8 @@ export interface MatchInput {
    * the matcher parses the `baggage` request header itself (once per call, only then).
    */
   baggage?: Map<string, string>;
+  /** gRPC calls: the service (package.Service) and method called; absent for other requests. */
+  grpc?: { service: string; method: string };
 }
 
 /** A compiled MatchConfig. `toString()` describes the conditions, e.g. `{method=POST, path=/checkout/**}`. */

@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { TimeoutConfig } from '../config/types.js';
 import { forwardableResponseHeaders } from './headers.js';
+import { h2HasBody, isHttp2 } from './h2-request.js';
 import { classifyUpstreamError, type UpstreamFailure } from './upstream-errors.js';
 
 /** One request to forward: where, what, and how long to wait. */
@@ -65,6 +66,7 @@ export function forwardExchange(
   let upstreamStatus: number | undefined;
   let resumeUpstream: (() => void) | undefined;
   let clientAborted = false;
+  const h2Caller = isHttp2(req);
 
   const finish = (outcome: Omit<ForwardOutcome, 'requestBytes' | 'responseBytes' | 'clientAborted'>): void => {
     if (done) return;
@@ -103,7 +105,9 @@ export function forwardExchange(
       const headers = forwardableResponseHeaders(rawHeaders);
       observer.responseStart(statusCode, headers);
       if (clientAborted) return false;
-      res.writeHead(statusCode, statusText, headers);
+      // HTTP/2 has no status text (RFC 9113 §8.3.2).
+      if (h2Caller) res.writeHead(statusCode, headers);
+      else res.writeHead(statusCode, statusText, headers);
       return true;
     },
     onData(chunk) {
@@ -151,8 +155,12 @@ export function forwardExchange(
   );
 }
 
-/** Whether an incoming request carries a body (RFC 9112 §6.3: Content-Length or Transfer-Encoding). */
+/**
+ * Whether an incoming request carries a body (RFC 9112 §6.3: Content-Length or Transfer-Encoding;
+ * HTTP/2: its HEADERS frame did not end the stream).
+ */
 export function hasRequestBody(req: IncomingMessage): boolean {
+  if (req.httpVersionMajor === 2) return h2HasBody(req);
   const te = req.headers['transfer-encoding'];
   if (te !== undefined) return true;
   const cl = req.headers['content-length'];

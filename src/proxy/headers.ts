@@ -42,6 +42,8 @@ export function forwardableRequestHeaders(rawHeaders: readonly string[], connect
   const out: string[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i];
+    // HTTP/2 pseudo-headers (:method, :path, :authority, :scheme) are never copied as headers.
+    if (name.charCodeAt(0) === 0x3a) continue;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || options.drop?.has(lower) || listed?.has(lower)) continue;
     out.push(name, rawHeaders[i + 1]);

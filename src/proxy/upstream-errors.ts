@@ -3,6 +3,20 @@ import { failure, type Failure } from '../errors.js';
 /** How a failed upstream exchange is reported: code, the status the caller gets, why, and `error.type`. */
 export type UpstreamFailure = Failure;
 
+/** Certificate verification failures (OpenSSL's names, as node reports them). */
+const TLS_VERIFY = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 /**
  * Maps undici / socket errors to a catalogued failure a person can act on. Refused or
  * unreachable → 502; too slow → 504 (h3's proxy maps the same way). `error.type` is the
@@ -34,6 +48,14 @@ export function classifyUpstreamError(err: unknown, target: string): UpstreamFai
     case 'UND_ERR_CLOSED':
       return failure('TRC_ERR_UPSTREAM_RESET', code, { target, when: 'before responding' });
     default:
+      if (TLS_VERIFY.has(code)) {
+        const hint = code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? 'set targetTls.servername to the name in its certificate' : 'set targetTls.ca to the CA that signed it';
+        return failure('TRC_ERR_UPSTREAM_TLS', code, { target, reason: `${e?.message ?? code} (${hint})` });
+      }
+      if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) {
+        return failure('TRC_ERR_UPSTREAM_TLS', code, { target, reason: e?.message ?? code });
+      }
+      if (code.startsWith('ERR_HTTP2_')) return failure('TRC_ERR_UPSTREAM_PROTOCOL', code, { target });
       if (code.startsWith('HPE_') || code === 'UND_ERR_INVALID_RETURN_VALUE' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
         return failure('TRC_ERR_UPSTREAM_PROTOCOL', code, { target });
       }

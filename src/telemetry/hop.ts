@@ -8,6 +8,9 @@ import {
   ATTR_NETWORK_PEER_ADDRESS,
   ATTR_NETWORK_PEER_PORT,
   ATTR_NETWORK_PROTOCOL_VERSION,
+  ATTR_RPC_METHOD,
+  ATTR_RPC_STATUS_CODE,
+  ATTR_RPC_SYSTEM_NAME,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   ATTR_URL_FULL,
@@ -16,7 +19,10 @@ import {
   ATTR_URL_SCHEME,
   ATTR_USER_AGENT_ORIGINAL,
   HTTP_REQUEST_METHOD_VALUE_OTHER,
+  RPC_SYSTEM_NAME_VALUE_GRPC,
 } from '@opentelemetry/semantic-conventions';
+import type { ATTR_RPC_GRPC_STATUS_CODE as LegacyStatus, ATTR_RPC_SERVICE as LegacyService, ATTR_RPC_SYSTEM as LegacySystem, RPC_SYSTEM_VALUE_GRPC as LegacyGrpc } from '@opentelemetry/semantic-conventions/incubating';
+import { grpcStatusName, isGrpcError, type GrpcMethod } from '../grpc/index.js';
 import { knownMethod } from './http-method.js';
 import type { Attributes, SpanEvent, SpanKindName, SpanLink, SpanRecord, SpanStatus } from './span.js';
 import type { ErrorCode, FailureCause } from '../errors.js';
@@ -25,6 +31,19 @@ import type { ErrorCode, FailureCause } from '../errors.js';
 export const ATTR_HTTP_REQUEST_BODY_SIZE = 'http.request.body.size';
 export const ATTR_HTTP_RESPONSE_BODY_SIZE = 'http.response.body.size';
 export const ATTR_PEER_SERVICE = 'peer.service';
+
+/**
+ * The rpc.* names before the RPC conventions were stabilised (grpc.attributes: legacy | both), for
+ * backends that still expect them. They are deprecated and only in the incubating entry point,
+ * which is not loaded at run time (the package's own advice): each literal is typed as the
+ * package's constant, so a rename there fails the type check here.
+ */
+export const LEGACY_RPC = {
+  system: 'rpc.system' as typeof LegacySystem,
+  service: 'rpc.service' as typeof LegacyService,
+  grpcStatusCode: 'rpc.grpc.status_code' as typeof LegacyStatus,
+  grpc: 'grpc' as typeof LegacyGrpc,
+} as const;
 
 /** tracecar's own attributes, namespaced as OTel asks for non-standard keys. */
 export const TC = {
@@ -69,6 +88,15 @@ export class Hop {
   peerAddress: string | undefined = undefined;
   peerPort: number | undefined = undefined;
   httpVersion = '1.1';
+  /** url.scheme as the caller used it (https on a TLS listener). */
+  scheme = 'http';
+  /** gRPC calls: the method called (the span name is its full form). */
+  rpc: GrpcMethod | undefined = undefined;
+  /** gRPC status from the trailers, or from the headers of a Trailers-Only response. */
+  grpcStatus: number | undefined = undefined;
+  grpcMessage: string | undefined = undefined;
+  /** Which rpc.* names the span carries (config grpc.attributes). */
+  rpcAttributes: 'current' | 'legacy' | 'both' = 'current';
   /** CLIENT spans: the upstream URL (query already redacted) and peer service. */
   urlFull: string | undefined = undefined;
   serverAddress: string | undefined = undefined;
@@ -134,9 +162,13 @@ export class Hop {
     return this.endTime - this.startTime;
   }
 
-  /** ERROR per OTel HTTP semconv: transport failures always; 5xx for both kinds; 4xx only for CLIENT spans. */
+  /**
+   * ERROR per OTel HTTP semconv: transport failures always; 5xx for both kinds; 4xx only for CLIENT
+   * spans. A gRPC call with a status: per the gRPC conventions (grpc/status.ts isGrpcError).
+   */
   get isError(): boolean {
     if (this.errorType !== undefined) return true;
+    if (this.grpcStatus !== undefined) return isGrpcError(this.grpcStatus, this.kind === 'server' ? 'server' : 'client');
     if (this.status >= 500) return true;
     return this.kind === 'client' && this.status >= 400;
   }
@@ -155,7 +187,7 @@ export function toSpanRecord(hop: Hop, res: ResourceInfo): SpanRecord {
   if (hop.kind === 'server') {
     a[ATTR_URL_PATH] = hop.path;
     if (hop.query) a[ATTR_URL_QUERY] = hop.query;
-    a[ATTR_URL_SCHEME] = 'http';
+    a[ATTR_URL_SCHEME] = hop.scheme;
     a[ATTR_HTTP_ROUTE] = hop.route;
     if (hop.clientAddress) a[ATTR_CLIENT_ADDRESS] = hop.clientAddress;
   } else if (hop.urlFull) {
@@ -181,10 +213,10 @@ export function toSpanRecord(hop: Hop, res: ResourceInfo): SpanRecord {
   if (hop.errorCode) a[TC.errorCode] = hop.errorCode;
   const isError = hop.isError;
   if (isError) a[ATTR_ERROR_TYPE] = hop.errorType ?? String(hop.status);
+  if (hop.rpc) rpcAttributes(a, hop);
+  if (isError && hop.errorType === undefined && hop.grpcStatus !== undefined) a[ATTR_ERROR_TYPE] = grpcStatusName(hop.grpcStatus);
   if (hop.extra) Object.assign(a, hop.extra);
-  const status: SpanStatus = isError
-    ? { code: 'error', message: hop.errorMessage ?? `HTTP ${hop.status}` }
-    : { code: 'unset' };
+  const status: SpanStatus = isError ? { code: 'error', message: hop.errorMessage ?? statusMessage(hop) } : { code: 'unset' };
   return {
     traceId: hop.traceId,
     spanId: hop.spanId,
@@ -204,4 +236,28 @@ export function toSpanRecord(hop: Hop, res: ResourceInfo): SpanRecord {
     scope: 'tracecar',
     sampled: hop.sampled || hop.keptBy !== null,
   };
+}
+
+/** The span status message of an error with no cause of tracecar's own. */
+function statusMessage(hop: Hop): string {
+  if (hop.grpcStatus === undefined) return `HTTP ${hop.status}`;
+  const name = grpcStatusName(hop.grpcStatus);
+  return hop.grpcMessage ? `${name}: ${hop.grpcMessage}` : name;
+}
+
+/** OpenTelemetry RPC attributes of a gRPC call, in the names grpc.attributes asks for. */
+function rpcAttributes(a: Attributes, hop: Hop): void {
+  const rpc = hop.rpc!;
+  if (hop.rpcAttributes !== 'legacy') {
+    a[ATTR_RPC_SYSTEM_NAME] = RPC_SYSTEM_NAME_VALUE_GRPC;
+    a[ATTR_RPC_METHOD] = rpc.full;
+    if (hop.grpcStatus !== undefined) a[ATTR_RPC_STATUS_CODE] = grpcStatusName(hop.grpcStatus);
+  }
+  if (hop.rpcAttributes !== 'current') {
+    a[LEGACY_RPC.system] = LEGACY_RPC.grpc;
+    a[LEGACY_RPC.service] = rpc.service;
+    // The legacy rpc.method is the method alone; with "both", the current full form wins.
+    if (hop.rpcAttributes === 'legacy') a[ATTR_RPC_METHOD] = rpc.method;
+    if (hop.grpcStatus !== undefined) a[LEGACY_RPC.grpcStatusCode] = hop.grpcStatus;
+  }
 }

@@ -55,7 +55,7 @@ describe('rule selection', () => {
       { random: always },
     );
     expect(chaos.plan(req({ path: '/inventory/1' }))).toBeNull();
-    expect(chaos.plan(req({ path: '/orders/1' }))?.abort).toEqual({ status: 503, body: 'fault injected by tracecar: abort 503 (rules[1])\n' });
+    expect(chaos.plan(req({ path: '/orders/1' }))?.abort).toEqual({ status: 503, body: 'fault injected by tracecar: abort 503 (rules[1])\n', grpcStatus: 14 });
   });
 
   it.each([
@@ -288,7 +288,7 @@ describe('parseChaosHeader', () => {
       abortStatus: 503,
       resetAfterBytes: 1024 * 1024,
       side: 'ingress',
-      problems: ['delay=soon: expected a duration like 300ms or 1.5s', 'explode: unknown directive (delay, abort, reset, throttle, slowbody, side)'],
+      problems: ['delay=soon: expected a duration like 300ms or 1.5s', 'explode: unknown directive (delay, abort, grpc, reset, throttle, slowbody, side)'],
     });
   });
 });

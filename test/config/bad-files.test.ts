@@ -59,7 +59,7 @@ const BAD_FILES: Array<[string, string, string[]]> = [
   [
     'bad URL',
     'ingress:\n  target: localhost:3000\n',
-    ['2:11  ingress.target: invalid URL "localhost:3000" (expected an http:// or https:// URL like http://127.0.0.1:3000)'],
+    ['2:11  ingress.target: invalid URL "localhost:3000" (expected an http://, https:// or h2c:// URL like http://127.0.0.1:3000)'],
   ],
   [
     'bad listen address',
@@ -111,7 +111,7 @@ const BAD_FILES: Array<[string, string, string[]]> = [
     'ingress:\n  listen: nope\n  target: ftp://x\nlog:\n  level: loud\n',
     [
       '2:11  ingress.listen: invalid listen address "nope" (expected a port 0-65535 or "host:port", e.g. 8080 or 127.0.0.1:8080)',
-      '3:11  ingress.target: invalid URL "ftp://x" (expected an http:// or https:// URL like http://127.0.0.1:3000)',
+      '3:11  ingress.target: invalid URL "ftp://x" (expected an http://, https:// or h2c:// URL like http://127.0.0.1:3000)',
       '5:10  log.level: unknown value "loud" (expected one of: trace, debug, info, warn, error, fatal, silent)',
     ],
   ],

@@ -107,7 +107,7 @@ describe('precedence: CLI flag > env > file > defaults', () => {
     expect(err.message).toBe(
       [
         'env TRACECAR_PORT  ingress.listen: invalid listen address "eighty" (expected a port 0-65535 or "host:port", e.g. 8080 or 127.0.0.1:8080)',
-        'env TRACECAR_TARGET  ingress.target: invalid URL "localhost:3000" (expected an http:// or https:// URL like http://127.0.0.1:3000)',
+        'env TRACECAR_TARGET  ingress.target: invalid URL "localhost:3000" (expected an http://, https:// or h2c:// URL like http://127.0.0.1:3000)',
       ].join('\n'),
     );
   });
