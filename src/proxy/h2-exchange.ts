@@ -16,7 +16,7 @@
  *   calls the grpc-timeout deadline over the whole call.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { constants, type ClientHttp2Stream, type Http2ServerResponse, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import { constants, type ClientHttp2Session, type ClientHttp2Stream, type Http2ServerResponse, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import type { Writable } from 'node:stream';
 import type { TargetSpec } from '../config/targets.js';
 import { failure } from '../errors.js';
@@ -126,27 +126,31 @@ export function forwardH2Exchange(
 
   const headers = requestHeaders(spec, fr, req);
   const hasBody = fr.body !== null;
-  pool.open(spec, headers, { endStream: !hasBody, waitForTrailers: hasBody }, (err, result) => {
-    if (done) {
-      if (result && 'stream' in result) cancelStream(result.stream, NGHTTP2_CANCEL);
-      return;
-    }
-    if (err) {
-      const f = classifyUpstreamError(err, fr.targetLabel);
-      return fail(f, GRPC_UNAVAILABLE);
-    }
-    if (!result || 'http1' in result) {
-      // ALPN: the upstream speaks HTTP/1.1; undici takes the request from here.
-      res.off('close', onClientClose);
-      clearTimeout(deadlineTimer);
-      done = true;
-      return http1Fallback();
-    }
-    stream = result.stream;
-    wire(stream);
-  });
+  let retried = false;
+  const open = (): void =>
+    pool.open(spec, headers, { endStream: !hasBody, waitForTrailers: hasBody }, (err, result) => {
+      if (done) {
+        if (result && 'stream' in result) cancelStream(result.stream, NGHTTP2_CANCEL);
+        return;
+      }
+      if (err) {
+        const f = classifyUpstreamError(err, fr.targetLabel);
+        return fail(f, GRPC_UNAVAILABLE);
+      }
+      if (!result || 'http1' in result) {
+        // ALPN: the upstream speaks HTTP/1.1; undici takes the request from here.
+        res.off('close', onClientClose);
+        clearTimeout(deadlineTimer);
+        done = true;
+        return http1Fallback();
+      }
+      stream = result.stream;
+      wire(stream, result.session);
+    });
+  open();
+  sink.on('drain', () => stream?.resume());
 
-  function wire(up: ClientHttp2Stream): void {
+  function wire(up: ClientHttp2Stream, session: ClientHttp2Session): void {
     observer.connected?.();
     up.on('error', () => {
       // Reported through 'close' (rstCode) below.
@@ -186,7 +190,6 @@ export function forwardH2Exchange(
       responseBytes += chunk.length;
       if (!sink.write(chunk)) up.pause();
     });
-    sink.on('drain', () => up.resume());
 
     up.on('trailers', (raw: IncomingHttpHeaders) => {
       if (done) return;
@@ -203,7 +206,9 @@ export function forwardH2Exchange(
 
     up.on('end', () => {
       if (done || trailersOnly) return;
-      if (upstreamStatus === undefined) return; // 'close' reports it
+      // Before a response, or with a reset code (node also ends the readable side when the
+      // connection is lost, with CANCEL): not an end, 'close' reports it.
+      if (upstreamStatus === undefined || up.rstCode) return;
       if (fr.grpc && !sawTrailers) {
         // A gRPC response always ends with a status: this one was cut short (see the module comment).
         return fail(failure('TRC_ERR_UPSTREAM_RESET', 'ERR_HTTP2_STREAM_ERROR', { target: fr.targetLabel, when: 'mid-stream (the stream ended without gRPC trailers)' }), GRPC_INTERNAL);
@@ -221,9 +226,21 @@ export function forwardH2Exchange(
       if (done) return;
       const code = up.rstCode ?? 0;
       if (code === 0 && (trailersOnly || up.readableEnded)) return; // 'end' finishes it
+      const before = upstreamStatus === undefined;
+      if (code === NGHTTP2_REFUSED_STREAM && before && requestBytes === 0 && !retried) {
+        // Refused, so not processed (RFC 9113 §8.7): a session that just sent GOAWAY does this to
+        // streams past its last one. Nothing of the caller's body was read yet: try again once.
+        retried = true;
+        clearTimeout(headTimer);
+        return open();
+      }
+      if (session.destroyed) {
+        // The connection to the upstream is gone (node closes its streams with CANCEL).
+        const f = failure('TRC_ERR_UPSTREAM_RESET', 'ECONNRESET', { target: fr.targetLabel, when: before ? 'before responding' : 'mid-stream (the connection was lost)' });
+        return fail(f, GRPC_UNAVAILABLE);
+      }
       const name = RST_NAMES[code] ?? `code ${code}`;
-      const when = upstreamStatus === undefined ? `before responding (RST_STREAM ${name})` : `mid-stream (RST_STREAM ${name})`;
-      const f = failure('TRC_ERR_UPSTREAM_RESET', `NGHTTP2_${name}`, { target: fr.targetLabel, when });
+      const f = failure('TRC_ERR_UPSTREAM_RESET', `NGHTTP2_${name}`, { target: fr.targetLabel, when: `${before ? 'before responding' : 'mid-stream'} (RST_STREAM ${name})` });
       // REFUSED_STREAM: the upstream did not process it (RFC 9113 §8.7); a gRPC client may retry UNAVAILABLE.
       fail(f, code === NGHTTP2_REFUSED_STREAM ? GRPC_UNAVAILABLE : code === NGHTTP2_CANCEL ? GRPC_CANCELLED : GRPC_INTERNAL, PASSED_ON.has(code) ? code : NGHTTP2_INTERNAL_ERROR);
     });
@@ -241,10 +258,18 @@ export function forwardH2Exchange(
       requestBytes += chunk.length;
       if (!up.write(chunk)) body.pause();
     };
+    const onEnd = (): void => void up.end();
+    if (body.readableEnded) return onEnd(); // an empty body that ended before a retry
     body.on('data', onData);
+    body.once('end', onEnd);
     up.on('drain', () => body.resume());
-    body.once('end', () => up.end());
-    up.once('close', () => body.off('data', onData));
+    up.once('close', () => {
+      body.off('data', onData);
+      body.off('end', onEnd);
+      // Held until a retry (or the end of the exchange) takes it up again.
+      if (!body.readableEnded) body.pause();
+    });
+    body.resume();
   }
 }
 

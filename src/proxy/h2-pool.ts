@@ -59,6 +59,8 @@ interface Entry {
 
 interface Origin {
   entries: Entry[];
+  /** The upstream's SETTINGS_MAX_CONCURRENT_STREAMS as last seen, assumed for sessions still connecting. */
+  remoteLimit?: number;
   /** ALPN chose http/1.1, until this time. */
   http1Until: number;
 }
@@ -138,8 +140,8 @@ export class H2Pool {
     return o;
   }
 
-  private limit(e: Entry): number {
-    const remote = e.ready ? e.session.remoteSettings.maxConcurrentStreams : undefined;
+  private limit(e: Entry, origin: Origin): number {
+    const remote = e.ready ? e.session.remoteSettings.maxConcurrentStreams : origin.remoteLimit;
     return Math.max(1, Math.min(this.options.maxConcurrentStreams, remote ?? this.options.maxConcurrentStreams));
   }
 
@@ -151,7 +153,7 @@ export class H2Pool {
       if (e.draining) continue;
       usable++;
       const load = e.active + e.waiting.length;
-      if (load < this.limit(e)) return e;
+      if (load < this.limit(e, origin)) return e;
       if (!leastBusy || load < leastBusy.active + leastBusy.waiting.length) leastBusy = e;
     }
     if (leastBusy && usable >= this.options.maxSessions) return leastBusy;
@@ -225,7 +227,9 @@ export class H2Pool {
     session.on('error', (err) => {
       lastError = err;
     });
-    session.once('remoteSettings', () => {
+    session.on('remoteSettings', (settings) => {
+      origin.remoteLimit = settings.maxConcurrentStreams;
+      if (e.ready) return;
       e.ready = true;
       this.armIdle(e);
       this.armPing(e);
