@@ -72,7 +72,7 @@ async function main(argv: string[]): Promise<void> {
   const where = config.export.otlp.endpoint ? `${otlpProtocolLabel(config.export.otlp.protocol)} ${config.export.otlp.endpoint}` : 'terminal';
   const lines = [
     `tracecar ${version()}  service=${config.service.name}`,
-    `  ingress  ${displayUrl(addr.ingress)} → ${config.ingress.target}`,
+    `  ingress  ${config.ingress.tls ? displayUrl(addr.ingress).replace(/^http:/, 'https:') : displayUrl(addr.ingress)} → ${config.ingress.target}  (HTTP/1.1 and HTTP/2)`,
     ...(addr.admin ? [`  admin    ${displayUrl(addr.admin)}  (/healthz /readyz /metrics /config)`] : []),
     `  traces   ${where}${addr.viewerUrl ? ` + viewer ${addr.viewerUrl}` : ''}`,
   ];

@@ -8,7 +8,7 @@ export { restartRequired } from './restart.js';
 export interface WatchOptions {
   /** Load and validate the file; throws (ConfigError) when it is not valid. Usually () => loadConfig({ file }). */
   load: () => TracecarConfig;
-  /** A new valid config that differs from the last good one. */
+  /** A new valid config that differs from the last good one; throwing rejects it (onError is called). */
   onChange: (next: TracecarConfig, prev: TracecarConfig) => void;
   /** The file could not be loaded; the last good config stays in force. */
   onError: (err: unknown) => void;
@@ -50,7 +50,13 @@ export function watchConfig(file: string, options: WatchOptions): ConfigWatcher 
     if (isDeepStrictEqual(next, last)) return;
     const prev = last;
     last = next;
-    options.onChange(next, prev);
+    try {
+      options.onChange(next, prev);
+    } catch (err) {
+      // Valid config that could not be applied (an unusable TLS file): the previous one stays.
+      last = prev;
+      options.onError(err);
+    }
   };
 
   const watcher: FSWatcher = watch(dirname(path), { persistent: false }, (_event, changed) => {

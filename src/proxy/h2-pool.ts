@@ -196,6 +196,11 @@ export class H2Pool {
     const onError = (err: Error): void => {
       clearTimeout(timer);
       remove(origin, e);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL') {
+        // The upstream shares no protocol with what we offered (h2 only, for protocol: h2).
+        return settle(Object.assign(new Error('did not agree to HTTP/2 (ALPN chose no protocol)'), { code: 'ERR_H2_ALPN', cause: err }));
+      }
       settle(err);
     };
     socket.once('error', onError);
@@ -224,8 +229,29 @@ export class H2Pool {
     } as SecureClientSessionOptions);
     e.session = session;
     let lastError: Error | undefined;
+    let gone = false;
+    /** The session is over: forget it, and fail whoever still waits for it to be ready. */
+    const over = (err?: Error): void => {
+      if (gone) return;
+      gone = true;
+      clearTimers(e);
+      remove(origin, e);
+      if (!e.ready) {
+        // Connected, but no HTTP/2 came back: e.g. an HTTP/1.1 server behind an h2c target.
+        const why = err ?? lastError ?? new Error('the connection closed before HTTP/2 settings arrived');
+        settle(Object.assign(why, { code: (why as NodeJS.ErrnoException).code ?? 'ERR_HTTP2_NO_SETTINGS' }));
+      }
+    };
     session.on('error', (err) => {
       lastError = err;
+    });
+    // A TLS alert after the handshake (TLS 1.3: the upstream rejecting our client certificate)
+    // errors the socket; node neither closes the session nor the socket then: end both here.
+    socket.on('error', (err) => {
+      lastError ??= err;
+      if (!session.destroyed) session.destroy(err);
+      socket.destroy();
+      over(err);
     });
     session.on('remoteSettings', (settings) => {
       origin.remoteLimit = settings.maxConcurrentStreams;
@@ -240,15 +266,7 @@ export class H2Pool {
     session.on('goaway', () => {
       e.draining = true;
     });
-    session.once('close', () => {
-      clearTimers(e);
-      remove(origin, e);
-      if (!e.ready) {
-        // Connected, but no HTTP/2 came back: most likely an HTTP/1.1 server behind an h2c target.
-        const err = lastError ?? new Error('the connection closed before HTTP/2 settings arrived');
-        settle(Object.assign(err, { code: (err as NodeJS.ErrnoException).code ?? 'ERR_HTTP2_NO_SETTINGS' }));
-      }
-    });
+    session.once('close', () => over());
   }
 
   private track(e: Entry, stream: ClientHttp2Stream): void {

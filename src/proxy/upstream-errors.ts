@@ -52,8 +52,14 @@ export function classifyUpstreamError(err: unknown, target: string): UpstreamFai
         const hint = code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? 'set targetTls.servername to the name in its certificate' : 'set targetTls.ca to the CA that signed it';
         return failure('TRC_ERR_UPSTREAM_TLS', code, { target, reason: `${e?.message ?? code} (${hint})` });
       }
+      if (code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED') {
+        return failure('TRC_ERR_UPSTREAM_TLS', code, { target, reason: 'it requires a client certificate (set targetTls.cert and targetTls.key)' });
+      }
+      if (/^ERR_SSL_(SSLV3|TLSV1)_ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|DECRYPT_ERROR|ACCESS_DENIED)$/.test(code)) {
+        return failure('TRC_ERR_UPSTREAM_TLS', code, { target, reason: `it rejected the client certificate in targetTls.cert (${code})` });
+      }
       if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) {
-        return failure('TRC_ERR_UPSTREAM_TLS', code, { target, reason: e?.message ?? code });
+        return failure('TRC_ERR_UPSTREAM_TLS', code, { target, reason: code });
       }
       if (code.startsWith('ERR_HTTP2_')) return failure('TRC_ERR_UPSTREAM_PROTOCOL', code, { target });
       if (code.startsWith('HPE_') || code === 'UND_ERR_INVALID_RETURN_VALUE' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {

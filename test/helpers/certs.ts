@@ -17,8 +17,8 @@ export interface TestPki {
   dir: string;
   /** The CA's certificate file. */
   ca: string;
-  /** A certificate for `names` (DNS or IP), signed by the CA. */
-  server(name: string, names?: string[]): CertFiles;
+  /** A certificate for `name`, localhost, 127.0.0.1 and `names` (DNS or IP), signed by the CA; `only`: just `name`. */
+  server(name: string, names?: string[], only?: boolean): CertFiles;
   /** A client certificate (extendedKeyUsage clientAuth), signed by the CA. */
   client(name: string): CertFiles;
   /** A self-signed certificate the CA knows nothing of. */
@@ -50,8 +50,8 @@ export function createPki(caName = 'tracecar test CA'): TestPki {
   return {
     dir,
     ca: join(dir, 'ca.crt'),
-    server(name, names = []) {
-      const all = [name, 'localhost', '127.0.0.1', ...names];
+    server(name, names = [], only = false) {
+      const all = only ? [name, ...names] : [name, 'localhost', '127.0.0.1', ...names];
       const san = [...new Set(all)].map((n) => (/^[\d.]+$/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
       return signed(name, `subjectAltName=${san}\nextendedKeyUsage=serverAuth\n`);
     },

@@ -54,7 +54,7 @@ export async function startCli(args: string[], options: { env?: Record<string, s
   const banner = await waitFor(
     () => {
       if (child.exitCode !== null) throw new Error(`tracecar exited with ${child.exitCode} before it started:\n${stderr}`);
-      return /ingress\s+http:\/\/[^:]+:(\d+)/.exec(stderr) ?? undefined;
+      return /ingress\s+https?:\/\/[^:]+:(\d+)/.exec(stderr) ?? undefined;
     },
     10_000,
     () => `the start banner; tracecar did not start:\n${stderr}`,
