@@ -24,6 +24,8 @@ export interface SpanView extends SpanRecord {
   error: boolean;
   /** http.response.status_code (or the older http.status_code), when the span has one. */
   statusCode?: number;
+  /** gRPC status name (rpc.status_code, or the older integer rpc.grpc.status_code), for gRPC calls. */
+  rpcStatus?: string;
 }
 
 /** GET /api/traces/:id */

@@ -82,7 +82,7 @@ export function grpcStatusForHttp(status: number): number {
  */
 export function encodeGrpcMessage(message: string): string {
   let out = '';
-  for (const byte of Buffer.from(message, 'utf8')) {
+  for (const byte of new TextEncoder().encode(message)) {
     out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return out;

@@ -100,6 +100,8 @@ export function forwardH2Exchange(
       const headers: string[] = [];
       observer.failureHeaders?.(headers);
       if (fr.grpc) {
+        // The status the caller gets is the call's status: record it like an upstream's.
+        observer.trailers?.(['grpc-status', String(grpcCode), 'grpc-message', f.message]);
         writeGrpcTrailersOnly(res, grpcCode, f.message, headers);
       } else {
         const body = `${f.message}\n`;

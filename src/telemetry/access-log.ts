@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import type { Hop } from './hop.js';
+import { grpcStatusName } from '../grpc/index.js';
 
 /**
  * One line per proxied request. JSON mode: a structured pino line (trace_id, span_id, request_id,
@@ -29,6 +30,7 @@ export function createAccessLog(logger: Logger, mode: 'pretty' | 'json' | 'off',
             status: hop.status,
             duration_ms: Math.round(hop.durationMs * 1000) / 1000,
             sampled: hop.sampled || hop.keptBy !== null,
+            ...(hop.rpc ? { rpc_method: hop.rpc.full, ...(hop.grpcStatus !== undefined ? { grpc_status: grpcStatusName(hop.grpcStatus) } : {}) } : {}),
             ...(hop.errorCode ? { error: hop.errorCode } : {}),
           },
           'request',
@@ -47,7 +49,10 @@ export function createAccessLog(logger: Logger, mode: 'pretty' | 'json' | 'off',
       const kept = hop.sampled || hop.keptBy !== null;
       const trace = (kept ? traceLink(hop.traceId) : undefined) ?? `trace=${hop.traceId}`;
       const why = hop.errorMessage ? `  ${paint('31', hop.errorMessage)}` : '';
-      logger.info({ line: `${arrow} ${hop.method} ${hop.path} ${statusText} ${duration.padStart(8)}  ${paint('2', trace)}${why}` });
+      // gRPC: the method called and its status name (an HTTP status alone says little there).
+      const what = hop.rpc ? `gRPC ${hop.rpc.full}` : `${hop.method} ${hop.path}`;
+      const grpc = hop.rpc && hop.grpcStatus !== undefined ? ` ${hop.isError ? paint('31', grpcStatusName(hop.grpcStatus)) : grpcStatusName(hop.grpcStatus)}` : '';
+      logger.info({ line: `${arrow} ${what} ${statusText}${grpc} ${duration.padStart(8)}  ${paint('2', trace)}${why}` });
     },
   };
 }

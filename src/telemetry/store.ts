@@ -5,6 +5,7 @@
  * can call it on the request path; listing and summaries are computed when the admin API asks.
  */
 import type { AttributeValue, SpanRecord } from './span.js';
+import { grpcStatusName } from '../grpc/index.js';
 
 export interface TraceStoreOptions {
   /** Traces kept; the oldest whole trace leaves first. @default 1000 */
@@ -42,6 +43,8 @@ export interface TraceSummary {
   rootService: string;
   /** http.response.status_code of the root span, if any. */
   rootStatusCode?: number;
+  /** gRPC status name of the root span (rpc.status_code), if it is a gRPC call. */
+  rootRpcStatus?: string;
   services: string[];
   /** Epoch milliseconds. */
   startTime: number;
@@ -70,6 +73,8 @@ export interface ErrorPattern {
   kind: SpanRecord['kind'];
   /** http.response.status_code, when the span has one. */
   statusCode?: number;
+  /** gRPC status name (rpc.status_code), when the span is a gRPC call: patterns group by it. */
+  rpcStatus?: string;
   /** error.type, or the span status message. */
   cause?: string;
   count: number;
@@ -191,6 +196,18 @@ export function httpStatusOf(span: SpanRecord): number | undefined {
   const v = span.attributes['http.response.status_code'] ?? span.attributes['http.status_code'];
   const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
   return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+/**
+ * The gRPC status name of a span: rpc.status_code (current conventions, a name), or the integer
+ * rpc.grpc.status_code of the older ones.
+ */
+export function rpcStatusOf(span: SpanRecord): string | undefined {
+  const v = span.attributes['rpc.status_code'] ?? span.attributes['rpc.response.status_code'];
+  if (typeof v === 'string' && v !== '') return v;
+  const legacy = span.attributes['rpc.grpc.status_code'];
+  if (typeof legacy === 'number') return grpcStatusName(legacy);
+  return undefined;
 }
 
 /** A span counts as an error when its status says so or it is a SERVER span that answered 5xx. */
@@ -339,6 +356,7 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
       rootName: root.name,
       rootService: root.service,
       rootStatusCode: httpStatusOf(root),
+      rootRpcStatus: rpcStatusOf(root),
       services: [...entry.services].sort(),
       startTime: entry.start,
       durationMs: round3(Math.max(0, entry.end - entry.start)),
@@ -427,11 +445,15 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
 
         if (error) {
           const statusCode = httpStatusOf(s);
+          const rpcStatus = rpcStatusOf(s);
           const cause = causeOf(s);
-          const key = [s.service, s.name, s.kind, statusCode ?? '', cause ?? ''].join('\u0000');
+          // A gRPC call's HTTP status is 200 whatever happened: its gRPC code is what groups it.
+          const key = [s.service, s.name, s.kind, statusCode ?? '', rpcStatus ?? '', cause ?? ''].join('\u0000');
           let p = patterns.get(key);
           if (!p) {
-            patterns.set(key, (p = { service: s.service, route: s.name, kind: s.kind, statusCode, cause, count: 0, lastSeen: 0, exampleTraceId: s.traceId }));
+            p = { service: s.service, route: s.name, kind: s.kind, statusCode, cause, count: 0, lastSeen: 0, exampleTraceId: s.traceId };
+            if (rpcStatus !== undefined) p.rpcStatus = rpcStatus;
+            patterns.set(key, p);
           }
           p.count++;
           if (s.endTime >= p.lastSeen) {

@@ -3,7 +3,7 @@
  * with the server's verdict on it (error, HTTP status) so the viewer never re-derives them.
  */
 import { HttpError, sendJson, type Handler } from '../http.js';
-import { httpStatusOf, isErrorSpan, type TraceStore } from '../../telemetry/store.js';
+import { httpStatusOf, rpcStatusOf, isErrorSpan, type TraceStore } from '../../telemetry/store.js';
 import type { SpanRecord } from '../../telemetry/span.js';
 import type { SpanView, TraceResponse } from '../api-types.js';
 
@@ -27,5 +27,7 @@ function spanView(span: SpanRecord): SpanView {
   const view: SpanView = { ...span, error: isErrorSpan(span) };
   const statusCode = httpStatusOf(span);
   if (statusCode !== undefined) view.statusCode = statusCode;
+  const rpcStatus = rpcStatusOf(span);
+  if (rpcStatus !== undefined) view.rpcStatus = rpcStatus;
   return view;
 }

@@ -3,7 +3,7 @@
 import { getJson } from './api.js';
 import { byId, el, fill, svg } from './dom.js';
 import { fmtAgo, fmtDateTime, fmtMs, plural, serviceColor, shortId } from './format.js';
-import { serviceChip, statusBadge } from './widgets.js';
+import { callBadge, serviceChip } from './widgets.js';
 /** @import { DependencyEdge, DependencyNode } from '../../telemetry/store.js' */
 /** @import { SummaryResponse } from '../api-types.js' */
 
@@ -58,9 +58,9 @@ function renderSummary(data) {
     el('td', null, serviceChip(p.service)),
     el('td', null, p.route),
     el('td', null, el('span', { class: 'kind' }, p.kind.toUpperCase())),
-    el('td', null, p.statusCode !== undefined ? statusBadge(p.statusCode, true) : el('span', { class: 'none' }, '–')),
+    el('td', null, p.rpcStatus !== undefined || p.statusCode !== undefined ? callBadge(p.rpcStatus, p.statusCode, true) : el('span', { class: 'none' }, '–')),
     // error.type is often just the status code again: show a cause only when it adds something.
-    el('td', { class: 'mono' }, p.cause && p.cause !== String(p.statusCode) ? p.cause : '–'),
+    el('td', { class: 'mono' }, p.cause && p.cause !== String(p.statusCode) && p.cause !== p.rpcStatus ? p.cause : '–'),
     el('td', { class: 'c-num err-count' }, String(p.count)),
     el('td', { title: fmtDateTime(p.lastSeen) }, fmtAgo(p.lastSeen)),
     el('td', null, el('a', { class: 'mono', href: '#/trace/' + p.exampleTraceId }, shortId(p.exampleTraceId))))));

@@ -15,7 +15,7 @@
 import { getJson } from './api.js';
 import { append, byId, el, fill, setText } from './dom.js';
 import { fmtAgo, fmtClock, fmtDateTime, fmtMs, shortId } from './format.js';
-import { copyButton, serviceChip, statusBadge } from './widgets.js';
+import { callBadge, copyButton, serviceChip } from './widgets.js';
 /** @import { TraceSummary } from '../../telemetry/store.js' */
 /** @import { TracesResponse } from '../api-types.js' */
 
@@ -238,7 +238,9 @@ function updateRow(row, t, maxDuration) {
   setText(row.spans, String(t.spanCount));
   setText(row.duration, fmtMs(t.durationMs));
   row.bar.style.width = Math.max(2, (t.durationMs / maxDuration) * 100) + '%';
-  if (!was || was.rootStatusCode !== t.rootStatusCode || was.error !== t.error) fill(row.status, statusBadge(t.rootStatusCode, t.error));
+  if (!was || was.rootStatusCode !== t.rootStatusCode || was.rootRpcStatus !== t.rootRpcStatus || was.error !== t.error) {
+    fill(row.status, callBadge(t.rootRpcStatus, t.rootStatusCode, t.error));
+  }
   if (!was || was.correlationId !== t.correlationId) fill(row.corr, correlationCell(t.correlationId));
   row.tr.classList.toggle('is-error', t.error);
   row.shown = t;

@@ -8,7 +8,7 @@ import { ApiError, getJson } from './api.js';
 import { byId, el, fill } from './dom.js';
 import { fmtDateTime, fmtMs, fmtValue, serviceColor, shortId } from './format.js';
 import { FILTERS_KEY } from './trace-list.js';
-import { copyButton, serviceChip, serviceDot, statusBadge } from './widgets.js';
+import { callBadge, copyButton, serviceChip, serviceDot } from './widgets.js';
 /** @import { Attributes, SpanEvent } from '../../telemetry/span.js' */
 /** @import { TraceSummary } from '../../telemetry/store.js' */
 /** @import { SpanView, TraceResponse } from '../api-types.js' */
@@ -146,7 +146,7 @@ function renderTrace(id, summary, spans) {
 
   fill(byId('trace-head'),
     el('a', { class: 'back', href: '#/traces' + (sessionStorage.getItem(FILTERS_KEY) || '') }, '← All traces'),
-    el('h1', { class: summary.error ? 'is-error' : undefined }, serviceDot(summary.rootService), summary.rootName || '(unnamed)', statusBadge(summary.rootStatusCode, summary.error)),
+    el('h1', { class: summary.error ? 'is-error' : undefined }, serviceDot(summary.rootService), summary.rootName || '(unnamed)', callBadge(summary.rootRpcStatus, summary.rootStatusCode, summary.error)),
     el('div', { class: 'meta' },
       el('span', null, 'Trace ', el('span', { class: 'mono', 'data-field': 'trace-id' }, id), copyButton(id, 'trace ID')),
       cid ? el('span', null, 'Correlation ', el('span', { class: 'mono', 'data-field': 'correlation-id' }, cid), copyButton(cid, 'correlation ID')) : null,
@@ -214,12 +214,14 @@ function errorText(span) {
   if (span.status.message) parts.push(span.status.message);
   const type = span.attributes['error.type'];
   if (type !== undefined && String(type) !== span.status.message) parts.push(String(type));
-  if (span.statusCode !== undefined && !parts.includes(String(span.statusCode))) parts.push('HTTP ' + span.statusCode);
+  const rpc = span.rpcStatus;
+  if (rpc !== undefined && !parts.some((p) => p.startsWith(rpc))) parts.push('gRPC ' + rpc);
+  else if (span.statusCode !== undefined && !parts.includes(String(span.statusCode))) parts.push('HTTP ' + span.statusCode);
   return 'Error' + (parts.length ? ': ' + parts.join(' · ') : '');
 }
 
 /** Attributes that say what went wrong: shown in red on a span the server calls an error. */
-const ERROR_KEYS = new Set(['http.response.status_code', 'http.status_code', 'error.type', 'exception.type', 'exception.message']);
+const ERROR_KEYS = new Set(['http.response.status_code', 'http.status_code', 'rpc.status_code', 'rpc.grpc.status_code', 'error.type', 'exception.type', 'exception.message']);
 
 /**
  * @param {Attributes | undefined} attrs
@@ -245,7 +247,7 @@ function renderSpanPanel(span, traceStart) {
   const links = span.links ?? [];
   fill(byId('span-panel'),
     el('h3', { class: err ? 'is-error' : undefined }, span.name || '(unnamed)'),
-    el('div', null, serviceChip(span.service), ' ', el('span', { class: 'kind' }, span.kind.toUpperCase()), ' ', statusBadge(span.statusCode, err)),
+    el('div', null, serviceChip(span.service), ' ', el('span', { class: 'kind' }, span.kind.toUpperCase()), ' ', callBadge(span.rpcStatus, span.statusCode, err)),
     err ? el('div', { class: 'error-box' }, errorText(span)) : null,
     el('h4', null, 'Timing'),
     el('dl', { class: 'kv' },

@@ -24,6 +24,18 @@ export function statusBadge(code, error) {
   return error ? el('span', { class: 'badge err' }, 'ERROR') : el('span', { class: 'badge ok' }, 'OK');
 }
 
+/**
+ * A gRPC call's status by name (its HTTP status is 200 whatever happened), or the HTTP badge
+ * when there is no gRPC status.
+ * @param {string | undefined} rpcStatus e.g. "UNAVAILABLE"
+ * @param {number | undefined} code HTTP status
+ * @param {boolean} error
+ */
+export function callBadge(rpcStatus, code, error) {
+  if (rpcStatus === undefined) return statusBadge(code, error);
+  return el('span', { class: 'badge ' + (error ? 'err' : rpcStatus === 'OK' ? 'ok' : 'warn'), title: 'gRPC status' }, rpcStatus);
+}
+
 function copyIcon() {
   return svg('svg', { viewBox: '0 0 16 16', 'aria-hidden': 'true' },
     svg('rect', { x: 5, y: 5, width: 9, height: 9, rx: 1.5, fill: 'none', stroke: 'currentColor', 'stroke-width': 1.5 }),
