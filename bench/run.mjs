@@ -14,8 +14,10 @@
 //   BENCH_ROUNDS [5]         rounds; each round loads every row once, starting row rotating
 //   BENCH_CONNECTIONS [32]   client connections (wrk -c / autocannon connections)
 //   BENCH_THREADS [1]        wrk threads
-//   BENCH_ROWS [all]         comma-separated row ids, e.g. otlp,sdk-1 (the bare baseline is always run):
-//                            bare quiet access-log store otlp otlp-1pct shipped sdk-1 sdk-2
+//   BENCH_ROWS [all]         comma-separated row ids, e.g. otlp,sdk-1 (the baseline a row is compared
+//                            with is always run): bare quiet access-log store otlp otlp-1pct shipped
+//                            sdk-1 sdk-2, and the HTTP/2 rows h2-bare h2 (h2load; skipped when it is
+//                            not installed: Debian's nghttp2-client)
 //   BENCH_LOAD [wrk if installed, else autocannon]   wrk | autocannon
 //   BENCH_REQUESTS           exact requests per measurement instead of BENCH_SECONDS (autocannon)
 //   BENCH_WARMUP [2]         seconds of load per row before the first round (0 = none)
@@ -37,7 +39,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runAutocannon, runWrk, wrkAvailable } from './lib/load.mjs';
+import { h2loadAvailable, runAutocannon, runH2load, runWrk, wrkAvailable } from './lib/load.mjs';
 import { canPin, cpuSeconds, forkHelper, memoryMiB, pinSelf, spawnRow, stop } from './lib/procs.mjs';
 import { formatProfile, summariseProfile } from './lib/profile.mjs';
 import { markdown, median, summarise, table, targets, targetsTable } from './lib/report.mjs';
@@ -76,7 +78,11 @@ const config = {
   proxyCpu: num('BENCH_PROXY_CPU', availableParallelism() - 1),
   loadCpu: num('BENCH_LOAD_CPU', 0),
 };
-const rows = flags.profile ? selectRows(flags.profile).filter((r) => r.id === flags.profile) : selectRows(env.BENCH_ROWS);
+const selected = flags.profile ? selectRows(flags.profile).filter((r) => r.id === flags.profile) : selectRows(env.BENCH_ROWS);
+// The HTTP/2 rows need h2load; without it they are left out (and said so), the rest still runs.
+const h2load = h2loadAvailable();
+const rows = h2load ? selected : selected.filter((r) => !r.h2);
+if (!h2load && rows.length < selected.length) console.error('bench: h2load not installed (Debian: apt-get install nghttp2-client): HTTP/2 rows h2-bare, h2 skipped');
 const load = env.BENCH_LOAD || (!config.requests && wrkAvailable() ? 'wrk' : 'autocannon');
 if (load !== 'wrk' && load !== 'autocannon') throw new Error(`BENCH_LOAD must be wrk or autocannon, got "${load}"`);
 if (load === 'wrk' && config.requests) throw new Error('BENCH_REQUESTS needs BENCH_LOAD=autocannon (wrk runs for a duration)');
@@ -86,8 +92,15 @@ const log = (...a) => console.error(...a);
 if (pin) pinSelf(config.loadCpu);
 const loadStart = loadavg().map((l) => l.toFixed(2)).join(' ');
 const upstream = await forkHelper(join(root, 'bench/upstream.mjs'));
+const h2upstream = rows.some((r) => r.h2) ? await forkHelper(join(root, 'bench/h2-upstream.mjs')) : undefined;
 const sink = await forkHelper(join(root, 'bench/export-receiver.mjs'));
-const ports = { target: `http://127.0.0.1:${upstream.port}`, otlp: `http://127.0.0.1:${sink.port}` };
+const ports = {
+  target: `http://127.0.0.1:${upstream.port}`,
+  h2target: h2upstream ? `http://127.0.0.1:${h2upstream.port}` : '',
+  otlp: `http://127.0.0.1:${sink.port}`,
+};
+/** The app a row forwards to (its request counters). */
+const upstreamOf = (row) => (row.h2 ? h2upstream : upstream);
 /** Spans of a row at the sink so far, and how many of them have status ERROR. */
 async function countSpans(row) {
   const c = await sink.ask('count');
@@ -98,18 +111,19 @@ function startRow(row, nodeFlags = []) {
   return spawnRow(row.script, row.args(ports), { cwd: root, env: rowEnv(row), cpu: pin ? config.proxyCpu : undefined, nodeFlags }).ready;
 }
 
-/** The load of one measurement, by the configured generator. */
-function drive(port, seconds) {
+/** The load of one measurement, by the configured generator (h2load for the HTTP/2 rows). */
+function drive(row, port, seconds) {
+  if (row.h2) return runH2load({ port, seconds, amount: config.requests || undefined, connections: config.connections });
   if (load === 'wrk') return runWrk({ port, seconds, connections: config.connections, threads: config.threads });
   return runAutocannon({ port, seconds, amount: config.requests || undefined, connections: config.connections });
 }
 
 /** Upstream counters once no request is in flight any more (two equal reads 50 ms apart). */
-async function quiescent() {
-  let last = await upstream.ask('count');
+async function quiescent(app = upstream) {
+  let last = await app.ask('count');
   for (let i = 0; i < 100; i++) {
     await sleep(50);
-    const now = await upstream.ask('count');
+    const now = await app.ask('count');
     if (now.requests === last.requests) return now;
     last = now;
   }
@@ -129,12 +143,12 @@ async function delivered(row, before, owed) {
 
 /** One measurement of one row: load, wait for its spans, read its CPU. */
 async function measure(row, proc, seconds) {
-  const u0 = await quiescent();
+  const u0 = await quiescent(upstreamOf(row));
   const s0 = row.spansPerSampled ? await countSpans(row) : undefined;
   const lines0 = proc.stdoutLines;
   const cpu0 = cpuSeconds(proc.pid);
-  const r = await drive(proc.port, seconds);
-  const u1 = await quiescent();
+  const r = await drive(row, proc.port, seconds);
+  const u1 = await quiescent(upstreamOf(row));
   const served = u1.requests - u0.requests;
   const owed = row.spansPerSampled * (u1.sampled - u0.sampled);
   const { spans, errorSpans } = row.spansPerSampled ? await delivered(row, s0, owed) : { spans: 0, errorSpans: 0 };
@@ -286,6 +300,7 @@ async function main() {
 
   const steady = flags['rss-steady'] ? await steadyRss() : undefined;
   upstream.close();
+  h2upstream?.close();
   sink.close();
 
   const summary = summarise(rows, samples, memory);

@@ -2,6 +2,9 @@
 // always available; the only one that can send an exact number of requests or hold a fixed rate).
 // Both return { requests, seconds, p50, p99 (ms), errors, non2xx }.
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
@@ -52,4 +55,55 @@ export async function runAutocannon({ port, seconds, amount, connections, overal
     errors: r.errors + r.timeouts,
     non2xx: r.non2xx,
   };
+}
+
+export function h2loadAvailable() {
+  return !spawnSync('h2load', ['--version']).error;
+}
+
+/**
+ * h2load (nghttp2-client) for the HTTP/2 rows: h2c with prior knowledge, `connections` clients
+ * with `streams` concurrent streams each, for `seconds` (-D) or exactly `amount` requests (-n).
+ * Latency percentiles come from its per-request log (--log-file: start, status, µs to the end).
+ */
+export function runH2load({ port, seconds, amount, connections, streams = 10 }) {
+  const dir = mkdtempSync(join(tmpdir(), 'tracecar-h2load-'));
+  const logFile = join(dir, 'requests.tsv');
+  const args = ['-c', String(connections), '-m', String(streams), '--log-file', logFile];
+  for (const [k, v] of Object.entries(HEADERS)) args.push('-H', `${k}: ${v}`);
+  if (amount) args.push('-n', String(amount));
+  else args.push('-D', String(seconds));
+  args.push(`http://127.0.0.1:${port}${PATH}`);
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn('h2load', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (out += c));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      try {
+        const m = /requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(out);
+        const codes = /status codes: (\d+) 2xx/.exec(out);
+        if (code !== 0 || !m || !codes) return reject(new Error(`h2load ${args.join(' ')} failed (${code}):\n${out}`));
+        const latencies = readFileSync(logFile, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => Number(line.split('\t')[2]) / 1000)
+          .sort((a, b) => a - b);
+        const pct = (p) => latencies[Math.min(latencies.length - 1, Math.max(0, Math.ceil((p / 100) * latencies.length) - 1))] ?? NaN;
+        const done = Number(m[2]);
+        resolve({
+          requests: done,
+          seconds: amount ? (performance.now() - t0) / 1000 : seconds,
+          p50: pct(50),
+          p99: pct(99),
+          errors: Number(m[4]) + Number(m[5]) + Number(m[6]),
+          non2xx: Number(m[3]) - Number(codes[1]),
+        });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
 }

@@ -8,10 +8,14 @@ export const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-/** Per-row medians and same-round ratios; `samples[id][round]` as recorded by the harness. */
+/**
+ * Per-row medians and same-round ratios; `samples[id][round]` as recorded by the harness. A row's
+ * ratios are to its `baseline` row (the HTTP/2 rows: h2-bare), else to the bare undici proxy.
+ */
 export function summarise(rows, samples, memory) {
   const base = samples.bare;
-  const perRound = (id, f) => samples[id].map((s, i) => (base[i] ? f(s, base[i]) : NaN));
+  const baseOf = (id) => samples[rows.find((r) => r.id === id)?.baseline ?? 'bare'] ?? [];
+  const perRound = (id, f) => samples[id].map((s, i) => (baseOf(id)[i] ? f(s, baseOf(id)[i]) : NaN));
   const out = {};
   for (const row of rows) {
     const ss = samples[row.id];
@@ -36,12 +40,14 @@ export function summarise(rows, samples, memory) {
       spansPerRequest: ss.length ? sum('spans') / Math.max(1, sum('served')) : 0,
       idleRss: memory[row.id]?.idle ?? NaN,
       peakRss: memory[row.id]?.peak ?? NaN,
+      h2: row.h2 === true,
+      baseline: row.baseline ?? 'bare',
     };
   }
-  for (const r of Object.values(out)) r.peakRatio = r.peakRss / (out.bare?.peakRss ?? NaN);
+  for (const r of Object.values(out)) r.peakRatio = r.peakRss / (out[r.baseline]?.peakRss ?? NaN);
   // Increments of one feature over the quiet row, per round, in units of the baseline.
   const delta = (id) =>
-    samples[id] && samples.quiet ? median(samples[id].map((s, i) => (s.cpuUs - samples.quiet[i].cpuUs) / base[i].cpuUs)) : NaN;
+    samples[id] && samples.quiet && base ? median(samples[id].map((s, i) => (s.cpuUs - samples.quiet[i].cpuUs) / base[i].cpuUs)) : NaN;
   return { rows: out, accessLogAdds: delta('access-log'), storeAdds: delta('store') };
 }
 
@@ -80,7 +86,7 @@ export function targets(summary, startup, steady) {
   add('OTLP gRPC export at 100%: stretch CPU ≤ 1.10× bare', otlp ? x2(otlp.cpuRatio) : 'row not run', otlp ? otlp.cpuRatio <= 1.1 : null);
   add('OTLP gRPC export at 100%: p99 ≤ 1.3× bare', otlp ? x2(otlp.p99Ratio) : 'row not run', otlp ? otlp.p99Ratio <= 1.3 : null);
   for (const r of Object.values(R)) {
-    if (!r.exports || r.id.startsWith('sdk')) continue;
+    if (!r.exports || r.id.startsWith('sdk') || r.h2) continue;
     // Spans of requests the load generator abandoned when it stopped are ERROR spans: those of
     // unsampled requests (kept by the error tail-keep rule) or of requests that never reached the
     // upstream are delivered without being owed. Everything owed must arrive, and nothing else.
@@ -102,7 +108,7 @@ export function targets(summary, startup, steady) {
   const perSpan = (r) => r.overheadUs / Math.max(1, Math.round(r.spansPerRequest));
   const anchors = ['sdk-1', 'sdk-2'].map((id) => R[id]).filter(Boolean);
   for (const r of Object.values(R)) {
-    if (r.id === 'bare' || r.id.startsWith('sdk')) continue;
+    if (r.id === 'bare' || r.id.startsWith('sdk') || r.h2) continue;
     if (anchors.length < 2) {
       add(`${r.id}: cheaper per span than the stock SDK (1 and 2 spans)`, 'anchor rows not run', null);
       continue;
@@ -116,7 +122,7 @@ export function targets(summary, startup, steady) {
     );
   }
   for (const r of Object.values(R)) {
-    if (r.id === 'bare' || r.id.startsWith('sdk')) continue;
+    if (r.id === 'bare' || r.id.startsWith('sdk') || r.h2) continue;
     add(`${r.id}: peak RSS ≤ 1.25× bare`, `${f(r.peakRss, 0)} MiB = ${x2(r.peakRatio)}`, r.peakRatio <= 1.25);
   }
   const st = (k) => (startup ? median(startup[k]) : NaN);
@@ -154,6 +160,15 @@ export function markdown({ machine, command, config, summary, targetList, startu
     'with the official protobuf code; "owed" = requests the upstream saw with a sampled traceparent ×',
     'spans per request; spans of requests abandoned by the load generator when it stops are ERROR',
     'spans, delivered but not always owed (counted in brackets).',
+    ...(Object.values(summary.rows).some((r) => r.h2)
+      ? [
+          '',
+          'HTTP/2 rows (issue 12): h2load (`-c` connections × 10 concurrent streams, h2c with prior knowledge)',
+          'in front of an h2c app (bench/h2-upstream.mjs); their "× bare" columns are ratios to **h2-bare**, a',
+          'bare node:http2 proxy (bench/h2-bare-proxy.mjs) measured in the same rounds, and their p50/p99 come',
+          "from h2load's per-request log.",
+        ]
+      : []),
     '',
     table(summary),
     '',

@@ -5,7 +5,7 @@
  * the OTLP sink decoded one span per request, the access log wrote one line per request — never a
  * timing. Runs the built CLI (`npm test` builds first).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,5 +80,27 @@ describe('bench harness, tiny mode', () => {
     expect(stdout).toMatch(/\| bare undici proxy \(baseline\) \|.*\| 1\.00× \|/);
     expect(stdout).toContain('| tracecar, OTLP gRPC export at 100%, quiet, no admin |');
     expect(stdout).toContain(`| ${REQUESTS} / ${REQUESTS} |`);
+  });
+
+  // h2load (Debian's nghttp2-client) drives the HTTP/2 rows; without it the harness leaves them out.
+  const h2load = !spawnSync('h2load', ['--version']).error;
+  if (!h2load) console.warn('bench harness: h2load not installed (apt-get install nghttp2-client): the HTTP/2 row check is skipped');
+  it.skipIf(!h2load)('HTTP/2 rows: h2load through tracecar and through the bare node:http2 proxy, ratios to h2-bare', async () => {
+    const json = join(dir, 'bench-h2.json');
+    const { stdout } = await run(process.execPath, ['bench/run.mjs', '--json', json, '--out', '-'], {
+      cwd: root,
+      timeout: 60_000,
+      env: cleanEnv({ BENCH_ROWS: 'h2', BENCH_ROUNDS: '1', BENCH_REQUESTS: String(REQUESTS), BENCH_CONNECTIONS: '4', BENCH_WARMUP: '0', BENCH_STARTUP_RUNS: '0', BENCH_PIN: '0', BENCH_LOAD: 'autocannon' }),
+    });
+    const report = JSON.parse(readFileSync(json, 'utf8')) as Report & { summary: { rows: Record<string, { cpuRatio: number; baseline: string }> } };
+    // Only the HTTP/2 rows and their own baseline: no undici baseline is needed for them.
+    expect(Object.keys(report.samples).sort()).toEqual(['h2', 'h2-bare']);
+    for (const [id, [s]] of Object.entries(report.samples)) {
+      expect({ id, requests: s.requests, served: s.served, errors: s.errors + s.non2xx }).toEqual({ id, requests: REQUESTS, served: REQUESTS, errors: 0 });
+    }
+    expect(report.summary.rows.h2.baseline).toBe('h2-bare');
+    expect(report.summary.rows['h2-bare'].cpuRatio).toBe(1);
+    expect(report.summary.rows.h2.cpuRatio).toBeGreaterThan(0);
+    expect(stdout).toMatch(/\| HTTP\/2: bare node:http2 proxy \(baseline of the h2 rows\), h2c both sides \|.*\| 1\.00× \|/);
   });
 });

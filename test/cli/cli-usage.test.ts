@@ -22,7 +22,7 @@ describe('tracecar CLI: help, version and one-line errors', () => {
   const bad: Array<[string, string[], RegExp]> = [
     ['an unknown flag', ['--prot', '8080'], /^tracecar: Unknown option '--prot'/],
     ['a bad target URL', ['--target', 'localhost:3000x'], /^tracecar: --target (is not a valid URL|must be an http)/],
-    ['a non-http target', ['--target', 'ftp://example.com'], /^tracecar: --target must be an http:\/\/ or https:\/\/ URL/],
+    ['a non-http target', ['--target', 'ftp://example.com'], /^tracecar: --target must be an http:\/\/, https:\/\/, or h2c:\/\/ URL/],
     ['a bad port', ['--target', 'http://127.0.0.1:3000', '--port', '99999'], /^tracecar: --port must be a port/],
     ['no target at all', ['--admin-port', '0'], /^tracecar: no target/],
   ];
