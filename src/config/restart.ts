@@ -4,7 +4,8 @@ import { listenAddress, type ListenerKind } from './listeners.js';
 
 /**
  * Keys whose change cannot apply to a running process (listener addresses and the parts built
- * once at start: exporter, pools' connect timeout, admin, logger), as paths like
+ * once at start: exporter, pools' connect timeout and HTTP/2 limits, the ingress listener's TLS,
+ * admin, logger), as paths like
  * "ingress.listen" or `egress.routes["payments"].listen`. Routes are matched by name; an added or
  * removed route is reported as `egress.routes["name"]`. Everything else (targets, route targets,
  * sampling, chaos, propagation, routes, redaction, service name, log level) hot-reloads.
@@ -31,6 +32,9 @@ export function restartRequired(prev: TracecarConfig, next: TracecarConfig): str
 
 const STARTUP_ONLY = [
   'ingress.timeout.connect',
+  // The ingress listener is TLS or not from the start; its files are then watched (proxy/tls-reload.ts).
+  'ingress.tls',
+  'http2',
   'egress.timeout.connect',
   'export.otlp',
   'export.console',

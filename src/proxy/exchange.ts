@@ -3,7 +3,7 @@ import type { Writable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { TimeoutConfig } from '../config/types.js';
 import { forwardableResponseHeaders } from './headers.js';
-import { h2HasBody, isHttp2 } from './h2-request.js';
+import { clientResetCode, h2HasBody, isHttp2 } from './h2-request.js';
 import { classifyUpstreamError, type UpstreamFailure } from './upstream-errors.js';
 
 /** One request to forward: where, what, and how long to wait. */
@@ -76,7 +76,8 @@ export function forwardExchange(
   };
 
   const onClientClose = (): void => {
-    if (res.writableFinished || done) return;
+    // An HTTP/2 caller's RST_STREAM also ends node's compatibility response as "finished".
+    if (done || (res.writableFinished && clientResetCode(req, res) === 0)) return;
     // The client went away mid-exchange: stop the upstream work too (no leaked sockets).
     clientAborted = true;
     const err = Object.assign(new Error('client disconnected'), { code: 'TRC_ERR_CLIENT_ABORTED' });

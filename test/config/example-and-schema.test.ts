@@ -67,7 +67,18 @@ describe('the example config/tracecar.yaml', () => {
     const missing = schemaPaths(configSchema()).filter((p) => !used.has(p));
     // correlationHeader and correlationHeaders exclude each other: the shorthand is shown in a comment.
     // The ingress TLS files are shown in comments too: set, they would be read when tracecar starts.
-    const commented = ['ingress.targetTls.ca', 'ingress.targetTls.cert', 'ingress.targetTls.key', 'ingress.targetTls.servername', 'ingress.tls.cert', 'ingress.tls.key', 'propagation.correlationHeader'];
+    const commented = [
+      'egress.routes[].targetTls.ca',
+      'egress.routes[].targetTls.cert',
+      'egress.routes[].targetTls.key',
+      'ingress.targetTls.ca',
+      'ingress.targetTls.cert',
+      'ingress.targetTls.key',
+      'ingress.targetTls.servername',
+      'ingress.tls.cert',
+      'ingress.tls.key',
+      'propagation.correlationHeader',
+    ];
     expect(missing.sort()).toEqual(commented);
     for (const key of commented) expect(text).toMatch(new RegExp(`^\\s*# +${key.split('.').at(-1)}: `, 'm'));
   });

@@ -155,6 +155,15 @@ admin: { listen: 9901 }
     expect(restartRequired(cfg(base), next)).toEqual(['ingress.timeout.connect', 'export.otlp']);
   });
 
+  test('the ingress listener going TLS and the HTTP/2 limits need a restart; a target protocol, its TLS settings and grpc.attributes do not', () => {
+    const next = cfg(
+      `${base}http2: { maxConcurrentStreams: 10, upstream: { maxSessions: 2 } }\ngrpc: { attributes: legacy }\n`
+        .replace('ingress: { listen: 8080 }', 'ingress: { listen: 8080, tls: { cert: /tls/c.pem, key: /tls/k.pem } }')
+        .replace('target: http://users:8080 }', 'target: https://users:8443, protocol: h2, targetTls: { ca: /tls/ca.pem } }'),
+    );
+    expect(restartRequired(cfg(base), next)).toEqual(['ingress.tls', 'http2']);
+  });
+
   test('the same address written differently is not a change', () => {
     const next = cfg(base.replace('listen: 8080', 'listen: "0.0.0.0:8080"').replace('listen: 9901', 'listen: "127.0.0.1:9901"'));
     expect(restartRequired(cfg(base), next)).toEqual([]);

@@ -25,6 +25,15 @@ describe('tracecar validate FILE', () => {
     expect(run(example).code).toBe(0);
   });
 
+  test('the TLS files it names are read: a missing one fails validation, naming the setting and the file', () => {
+    const file = tmp.write('tls.yaml', 'ingress: { target: http://127.0.0.1:3000, tls: { cert: /nonexistent/tls.crt, key: /nonexistent/tls.key } }\n');
+    expect(run(file)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `ingress.tls.cert /nonexistent/tls.crt: cannot read it: no such file\nconfig invalid: ${file} (a TLS file, TRC_ERR_TLS)\n`,
+    });
+  });
+
   test('a bad file: exit 1, every problem on stderr, then a summary', () => {
     const file = tmp.write('bad.yaml', 'sampleing: {}\ningress:\n  listen: nope\n');
     const result = run(file);

@@ -87,6 +87,35 @@ describe('ingress: HTTP/2 callers in front of an HTTP/1.1 app (h2c prior knowled
     }
   });
 
+  it('an HTTP/2 caller cancelling its stream aborts the HTTP/1.1 request to the app', async () => {
+    const slow = await startUpstream(
+      (req, res) => {
+        res.writeHead(200);
+        res.write('first chunk');
+        req.socket.once('close', () => (closed = true));
+      },
+      { raw: true },
+    );
+    let closed = false;
+    const tc2 = await startTracecar({ ingress: { target: slow.url } });
+    const { connect } = await import('node:http2');
+    const session = connect(tc2.url);
+    try {
+      const stream = session.request({ ':path': '/slow' });
+      const traceresponse = await new Promise((resolve) => stream.once('response', (h) => resolve(h.traceresponse)));
+      await new Promise((resolve) => stream.once('data', resolve));
+      stream.close(0x8);
+      await waitFor(() => closed, 5000, 'the app connection aborted');
+      const traceId = String(traceresponse).split('-')[1];
+      const [span] = await waitFor(() => tc2.tracecar.store.get(traceId), 3000, 'span');
+      expect(span.attributes['tracecar.error.code']).toBe('TRC_ERR_CLIENT_ABORTED');
+    } finally {
+      session.destroy();
+      await tc2.close();
+      await slow.close();
+    }
+  });
+
   it('HTTP/1.1 on the same port is unchanged (keep-alive, Host, status text)', async () => {
     const res = await new Promise<{ status: number; message: string; body: string }>((resolve, reject) => {
       httpRequest(`${tc.url}/plain`, { headers: { host: 'orders.internal' } }, (r) => {
