@@ -46,7 +46,7 @@ export async function startEchoServer(override: Partial<grpc.UntypedServiceImple
   const record = (name: string, call: grpc.ServerUnaryCall<Msg, Msg> | grpc.ServerWritableStream<Msg, Msg> | grpc.ServerReadableStream<Msg, Msg> | grpc.ServerDuplexStream<Msg, Msg>) => {
     const entry = { method: name, metadata: Object.fromEntries(Object.entries(call.metadata.getMap()).map(([k, v]) => [k, String(v)])), cancelled: false };
     calls.push(entry);
-    call.on('cancelled', () => (entry.cancelled = true));
+    (call as grpc.ServerUnaryCall<Msg, Msg>).on('cancelled', () => (entry.cancelled = true));
     return entry;
   };
   const server = new grpc.Server();
