@@ -113,25 +113,31 @@ export class H2Pool {
     });
   }
 
-  /** Stop: every session finishes its streams (GOAWAY), then closes. */
-  async close(): Promise<void> {
+  /**
+   * Stop: every session finishes its streams (GOAWAY), then closes; what is still open after
+   * `graceMs` (the callers are gone by then: tracecar closes this after its drain) is destroyed.
+   */
+  async close(graceMs = 2000): Promise<void> {
     this.closed = true;
     const waits: Array<Promise<void>> = [];
     for (const o of this.origins.values()) {
       for (const e of o.entries) {
         e.draining = true;
         clearTimers(e);
-        if (e.session.closed || e.session.destroyed) continue;
+        if (!e.session || e.session.closed || e.session.destroyed) continue;
         waits.push(new Promise((resolve) => e.session.close(() => resolve())));
       }
     }
-    await Promise.all(waits);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(waits), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs).unref()))]);
+    clearTimeout(timer);
+    this.destroy();
   }
 
   /** Cut every session now (after a drain deadline). */
   destroy(): void {
     this.closed = true;
-    for (const o of this.origins.values()) for (const e of o.entries) e.session.destroy();
+    for (const o of this.origins.values()) for (const e of o.entries) if (e.session && !e.session.destroyed) e.session.destroy();
   }
 
   private origin(key: string): Origin {

@@ -223,3 +223,28 @@ describe('HTTP/2 app (h2c://) behind tracecar', () => {
     }
   });
 });
+
+describe('egress forward proxy: an HTTP/2 request goes to its :authority (over HTTP/1.1)', () => {
+  it('forwards to the authority and records a CLIENT span', async () => {
+    const app = await startUpstream();
+    const tc = await startTracecar({ ingress: { target: app.url }, egress: { listen: '127.0.0.1:0' } });
+    try {
+      const { connect } = await import('node:http2');
+      const session = connect(`http://127.0.0.1:${tc.addresses.egress!.port}`);
+      try {
+        const answer = await h2Request(session, { ':path': '/via-proxy', ':authority': `127.0.0.1:${app.port}`, 'x-request-id': 'egress-h2' });
+        expect(answer.status).toBe(200);
+      } finally {
+        session.close();
+      }
+      const seen = app.requests.at(-1)!;
+      expect(seen.url).toBe('/via-proxy');
+      expect(seen.headers.host).toBe(`127.0.0.1:${app.port}`);
+      const span = await waitFor(() => tc.tracecar.store.list({ correlationId: 'egress-h2' })[0], 3000, 'the egress trace');
+      expect(span.rootName).toBe('GET /via-proxy');
+    } finally {
+      await tc.close();
+      await app.close();
+    }
+  });
+});
