@@ -363,6 +363,32 @@ describe.skipIf(!hasChromium)('trace list refreshes in place (chromium, fake clo
     expect(await page.locator('#trace-rows tr[tabindex="0"]').count()).toBe(1);
   });
 
+  it("shows a gRPC call's method and gRPC status where an HTTP status would be", async () => {
+    const grpcAttrs = (code: string) => ({ 'rpc.system.name': 'grpc', 'rpc.method': 'demo.Echo/Unary', 'rpc.status_code': code, 'error.type': code });
+    const root = proxySpan({ service: 'frontend', route: '/demo.Echo/Unary', method: 'POST', start: Date.now() - 1500, durationMs: 30, attributes: grpcAttrs('UNAVAILABLE') });
+    root.name = 'demo.Echo/Unary';
+    root.status = { code: 'error', message: 'UNAVAILABLE: inventory is down' };
+    admin.store.add(root);
+
+    await page.goto(`${admin.url}#/trace/${root.traceId}`);
+    await page.locator('.wf-row').first().waitFor();
+    expect(await page.locator('.trace-head .badge').textContent()).toBe('UNAVAILABLE');
+    const panel = page.locator('#span-panel');
+    await page.locator('.wf-row').first().click();
+    await expect.poll(() => panel.locator('h3').textContent()).toBe('demo.Echo/Unary');
+    expect(await panel.locator('.badge').textContent()).toBe('UNAVAILABLE');
+    expect(await panel.locator('.error-box').textContent()).toBe('Error: UNAVAILABLE: inventory is down');
+
+    await page.goto(`${admin.url}#/traces`);
+    await tick();
+    await row(root.traceId).waitFor();
+    expect(await row(root.traceId).locator('.badge').textContent()).toBe('UNAVAILABLE');
+    await page.locator('.tabs a[data-view="summary"]').click();
+    await tick();
+    const patterns = await page.locator('#errors-rows tr').allTextContents();
+    expect(patterns.find((t) => t.includes('demo.Echo/Unary'))).toContain('UNAVAILABLE');
+  });
+
   it('raised no page errors', () => {
     expect(pageErrors).toEqual([]);
   });

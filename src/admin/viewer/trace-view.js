@@ -213,10 +213,12 @@ function errorText(span) {
   const parts = [];
   if (span.status.message) parts.push(span.status.message);
   const type = span.attributes['error.type'];
-  if (type !== undefined && String(type) !== span.status.message) parts.push(String(type));
+  if (type !== undefined && !(span.status.message ?? '').startsWith(String(type))) parts.push(String(type));
   const rpc = span.rpcStatus;
-  if (rpc !== undefined && !parts.some((p) => p.startsWith(rpc))) parts.push('gRPC ' + rpc);
-  else if (span.statusCode !== undefined && !parts.includes(String(span.statusCode))) parts.push('HTTP ' + span.statusCode);
+  // A gRPC call's HTTP status is 200 whatever happened: its gRPC status says it.
+  if (rpc !== undefined) {
+    if (!parts.some((p) => p.startsWith(rpc))) parts.push('gRPC ' + rpc);
+  } else if (span.statusCode !== undefined && !parts.includes(String(span.statusCode))) parts.push('HTTP ' + span.statusCode);
   return 'Error' + (parts.length ? ': ' + parts.join(' · ') : '');
 }
 
