@@ -84,7 +84,7 @@ export function runH2load({ port, seconds, amount, connections, streams = 10 }) 
     child.on('exit', (code) => {
       try {
         const m = /requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(out);
-        const codes = /status codes: (\d+) 2xx/.exec(out);
+        const codes = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(out);
         if (code !== 0 || !m || !codes) return reject(new Error(`h2load ${args.join(' ')} failed (${code}):\n${out}`));
         const latencies = readFileSync(logFile, 'utf8')
           .split('\n')
@@ -99,7 +99,7 @@ export function runH2load({ port, seconds, amount, connections, streams = 10 }) 
           p50: pct(50),
           p99: pct(99),
           errors: Number(m[4]) + Number(m[5]) + Number(m[6]),
-          non2xx: Number(m[3]) - Number(codes[1]),
+          non2xx: Number(codes[2]) + Number(codes[3]) + Number(codes[4]),
         });
       } finally {
         rmSync(dir, { recursive: true, force: true });

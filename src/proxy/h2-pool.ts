@@ -37,7 +37,7 @@ export interface H2PoolOptions {
   alpnTtl?: number;
 }
 
-/** Why a stream could not be opened (the exchange classifies it like any upstream error). */
+/** A stream on a session, or word that the upstream chose HTTP/1.1 by ALPN (undici takes the request). */
 export type OpenResult = { stream: ClientHttp2Stream; session: ClientHttp2Session } | { http1: true };
 
 type Waiter = (err: Error | null, http1?: boolean) => void;
@@ -72,20 +72,6 @@ export class H2Pool {
   private closed = false;
 
   constructor(private readonly options: H2PoolOptions) {}
-
-  /** Sessions open now, per pool key (for tests and /metrics). */
-  sessionCount(key?: string): number {
-    if (key !== undefined) return this.origins.get(key)?.entries.length ?? 0;
-    let n = 0;
-    for (const o of this.origins.values()) n += o.entries.length;
-    return n;
-  }
-
-  /** Whether requests to this target go to HTTP/1.1 now (ALPN chose it recently). */
-  prefersHttp1(spec: TargetSpec): boolean {
-    const o = this.origins.get(spec.poolKey);
-    return o !== undefined && o.http1Until > Date.now();
-  }
 
   /**
    * Opens a stream to `spec` with `headers` (pseudo-headers included), or reports that the upstream
