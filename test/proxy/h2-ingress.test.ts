@@ -248,3 +248,24 @@ describe('egress forward proxy: an HTTP/2 request goes to its :authority (over H
     }
   });
 });
+
+describe('listener limits for HTTP/2 callers', () => {
+  it('advertises http2.maxConcurrentStreams and closes a connection idle for http2.idleTimeout with GOAWAY', async () => {
+    const app = await startUpstream();
+    const tc = await startTracecar({ ingress: { target: app.url }, http2: { maxConcurrentStreams: 3, idleTimeout: 150 } });
+    const { connect } = await import('node:http2');
+    const session = connect(tc.url);
+    session.on('error', () => {});
+    try {
+      let goaway = false;
+      session.on('goaway', () => (goaway = true));
+      expect((await h2Request(session, { ':path': '/limits' })).status).toBe(200);
+      expect(session.remoteSettings.maxConcurrentStreams).toBe(3);
+      await waitFor(() => goaway && session.closed, 5000, 'GOAWAY on the idle connection');
+    } finally {
+      session.destroy();
+      await tc.close();
+      await app.close();
+    }
+  });
+});
