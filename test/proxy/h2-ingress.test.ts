@@ -252,7 +252,7 @@ describe('egress forward proxy: an HTTP/2 request goes to its :authority (over H
 describe('listener limits for HTTP/2 callers', () => {
   it('advertises http2.maxConcurrentStreams and closes a connection idle for http2.idleTimeout with GOAWAY', async () => {
     const app = await startUpstream();
-    const tc = await startTracecar({ ingress: { target: app.url }, http2: { maxConcurrentStreams: 3, idleTimeout: 150 } });
+    const tc = await startTracecar({ ingress: { target: app.url }, http2: { maxConcurrentStreams: 3, idleTimeout: 1000 } });
     const { connect } = await import('node:http2');
     const session = connect(tc.url);
     session.on('error', () => {});

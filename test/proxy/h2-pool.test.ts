@@ -157,7 +157,7 @@ describe('HTTP/2 upstream session pool', () => {
     app.server.on('session', (s) => s.on('ping', () => pings.push(1)));
     tc = await startTracecar({
       ingress: { target: `h2c://127.0.0.1:${(relay.address() as AddressInfo).port}` },
-      http2: { upstream: { pingInterval: 50, pingTimeout: 200 } },
+      http2: { upstream: { pingInterval: 100, pingTimeout: 1000 } },
     });
     expect((await h2Request(tc.url, { ':path': '/one' })).status).toBe(200);
     await waitFor(() => pings.length >= 2, 5000, 'PINGs at the app');
