@@ -263,10 +263,13 @@ async function main() {
     if (rows.length !== 1) throw new Error(`--profile takes one row id: ${ROWS.map((r) => r.id).join(', ')}`);
     return profile(rows[0]);
   }
+  const h2Description = rows.some((r) => r.h2) ? `; HTTP/2 rows: h2load -c${config.connections} -m10 ${config.requests ? `-n${config.requests}` : `-D${config.seconds}`}` : '';
   const loadDescription =
-    load === 'wrk'
-      ? `wrk -t${config.threads} -c${config.connections} -d${config.seconds}s`
-      : `autocannon ${config.connections} connections, ${config.requests ? `${config.requests} requests` : `${config.seconds} s`}`;
+    (rows.every((r) => r.h2)
+      ? ''
+      : load === 'wrk'
+        ? `wrk -t${config.threads} -c${config.connections} -d${config.seconds}s`
+        : `autocannon ${config.connections} connections, ${config.requests ? `${config.requests} requests` : `${config.seconds} s`}`) + h2Description;
   log(`bench: ${rows.map((r) => r.id).join(', ')} — ${loadDescription}, ${config.rounds} round(s)${pin ? `, proxy on CPU ${config.proxyCpu}, the rest on CPU ${config.loadCpu}` : ', unpinned'}`);
 
   const startup = config.startupRuns > 0 ? await startupTimes(config.startupRuns) : undefined;
