@@ -263,13 +263,16 @@ async function main() {
     if (rows.length !== 1) throw new Error(`--profile takes one row id: ${ROWS.map((r) => r.id).join(', ')}`);
     return profile(rows[0]);
   }
-  const h2Description = rows.some((r) => r.h2) ? `; HTTP/2 rows: h2load -c${config.connections} -m10 ${config.requests ? `-n${config.requests}` : `-D${config.seconds}`}` : '';
-  const loadDescription =
-    (rows.every((r) => r.h2)
-      ? ''
-      : load === 'wrk'
+  const loads = [];
+  if (!rows.every((r) => r.h2)) {
+    loads.push(
+      load === 'wrk'
         ? `wrk -t${config.threads} -c${config.connections} -d${config.seconds}s`
-        : `autocannon ${config.connections} connections, ${config.requests ? `${config.requests} requests` : `${config.seconds} s`}`) + h2Description;
+        : `autocannon ${config.connections} connections, ${config.requests ? `${config.requests} requests` : `${config.seconds} s`}`,
+    );
+  }
+  if (rows.some((r) => r.h2)) loads.push(`HTTP/2 rows: h2load -c${config.connections} -m10 ${config.requests ? `-n${config.requests}` : `-D${config.seconds}`}`);
+  const loadDescription = loads.join('; ');
   log(`bench: ${rows.map((r) => r.id).join(', ')} — ${loadDescription}, ${config.rounds} round(s)${pin ? `, proxy on CPU ${config.proxyCpu}, the rest on CPU ${config.loadCpu}` : ', unpinned'}`);
 
   const startup = config.startupRuns > 0 ? await startupTimes(config.startupRuns) : undefined;
