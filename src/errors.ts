@@ -72,7 +72,45 @@ export const ERROR_CODES = {
     description: "A gRPC call's grpc-timeout ran out before the upstream finished the response; the call is cancelled upstream.",
     status: 504,
   },
-  TRC_ERR_UPSTREAM_PROTOCOL: { message: 'upstream {target} sent an invalid HTTP response', description: 'The upstream sent a response that is not valid HTTP.', status: 502 },
+  TRC_ERR_UPSTREAM_PROTOCOL: {
+    message: 'upstream {target} sent an invalid HTTP response ({reason})',
+    description: 'The upstream sent a response that is not valid HTTP.',
+    status: 502,
+  },
+  TRC_ERR_UPSTREAM_TRUNCATED: {
+    message: 'upstream {target} ended the response early: {detail}; the client connection was cut',
+    description: 'The upstream closed or reset the connection in the middle of a response body; the client already has the status, so its connection is cut rather than the body ended.',
+  },
+  TRC_ERR_BAD_REQUEST: {
+    message: 'bad request: {reason}',
+    description: 'The request is malformed or its framing is ambiguous (Node\'s parser refused it, or tracecar did); it is answered and the connection closed.',
+    status: 400,
+  },
+  TRC_ERR_TRANSFER_CODING: {
+    message: 'transfer coding {coding} is not supported: only chunked is forwarded',
+    description: 'The request applies a transfer coding other than chunked.',
+    status: 501,
+  },
+  TRC_ERR_HEADERS_TOO_LARGE: {
+    message: 'request header section too large: {reason}',
+    description: 'The request head is over limits.maxHeaderBytes or has more fields than limits.maxHeaderCount.',
+    status: 431,
+  },
+  TRC_ERR_URL_TOO_LONG: {
+    message: 'request target of {length} bytes is longer than limits.maxUrlBytes ({limit})',
+    description: 'The request target is over limits.maxUrlBytes.',
+    status: 414,
+  },
+  TRC_ERR_BODY_TOO_LARGE: {
+    message: 'request body larger than limits.maxBodyBytes ({limit} bytes)',
+    description: 'The request body is over limits.maxBodyBytes.',
+    status: 413,
+  },
+  TRC_ERR_REQUEST_TIMEOUT: {
+    message: 'request timeout: {what}',
+    description: 'The client did not send the request head within limits.headersTimeout, or the whole request within limits.requestTimeout.',
+    status: 408,
+  },
   TRC_ERR_CLIENT_ABORTED: {
     message: 'client disconnected {when}',
     description: 'The client disconnected before the response was complete; the upstream request was aborted.',

@@ -252,8 +252,10 @@ export function beginServerHop(deps: PipelineDeps, req: IncomingMessage, rt: Run
     } else hop.serverAddress = host;
   }
   // OTel semconv: client.address is the original client behind intermediaries when known.
+  // The first entry only, without splitting a list a client may have made long; bounded at span end.
   const xff = req.headers['x-forwarded-for'];
-  const firstHop = typeof xff === 'string' ? xff.split(',')[0].trim() : undefined;
+  const comma = typeof xff === 'string' ? xff.indexOf(',') : -1;
+  const firstHop = typeof xff === 'string' ? (comma < 0 ? xff : xff.slice(0, comma)).trim() : undefined;
   hop.clientAddress = firstHop || hop.peerAddress;
 
   const x = ingressContextStage(hop, req, rt);
@@ -590,6 +592,7 @@ function upstreamStage(
     method: hop.method,
     headers,
     body: hasRequestBody(req) ? req : null,
+    maxBodyBytes: rt.config.limits.maxBodyBytes,
     timeouts: deadlineMs === undefined ? target.timeouts : { ...target.timeouts, response: deadlineMs },
     targetLabel: target.label,
   };

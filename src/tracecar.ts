@@ -10,7 +10,7 @@ import { restartRequired } from './config/restart.js';
 import { compileRuntime, type Runtime } from './runtime.js';
 import { upstreamFor, type PipelineDeps, type UpstreamTarget } from './pipeline.js';
 import { createDoctor } from './stitching.js';
-import { bindListeners, createProxyListeners, type Listener } from './listeners.js';
+import { applyListenerLimits, bindListeners, createProxyListeners, type Listener } from './listeners.js';
 import { DrainTracker } from './drain.js';
 import { createUpstreamClients } from './proxy/upstreams.js';
 import { InflightRegistry } from './proxy/inflight.js';
@@ -58,6 +58,18 @@ export interface Tracecar {
   readonly exporter: SpanExporter | undefined;
   /** In-flight requests on all listeners. */
   readonly inflight: number;
+  /** Ingress requests in the stitching map (InflightRegistry): 0 when nothing is in flight. */
+  readonly inflightEntries: number;
+  /** The HTTP/1.1 upstream pools by origin (undici's pool stats): leak checks and the soak. */
+  upstreamPools(): Record<string, UpstreamPoolStats>;
+}
+
+/** One upstream origin's pool: connections open and idle, requests queued and running. */
+export interface UpstreamPoolStats {
+  connected: number;
+  free: number;
+  pending: number;
+  running: number;
 }
 
 function consoleMode(config: TracecarConfig): 'pretty' | 'json' | 'off' {
@@ -93,9 +105,10 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
   metrics.storeStats(() => store.stats());
   metrics.chaosStats(() => ({ active: runtime.chaosStats.active, overflow: runtime.chaosStats.skippedCap }));
 
+  const inflight = new InflightRegistry();
   const deps: PipelineDeps = {
     runtime: () => runtime,
-    inflight: new InflightRegistry(),
+    inflight,
     finish: telemetry.finishRequest,
     exportSpan: telemetry.exportSpan,
     started: (hop) => {
@@ -112,7 +125,10 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
   const ingressClients = createUpstreamClients(initial.ingress.timeout, initial.http2.upstream);
   const egressClients = createUpstreamClients(initial.egress.timeout, initial.http2.upstream);
   const ingressTarget = (rt: Runtime): UpstreamTarget => upstreamFor(ingressClients, rt.ingressTarget, rt.ingressTarget.host, rt.config.ingress.timeout);
-  const proxies = createProxyListeners(initial, deps, ingressTarget, egressClients, logger);
+  const proxies = createProxyListeners(initial, deps, ingressTarget, egressClients, logger, {
+    rejected: (side, code) => metrics.requestRejected(side, code),
+    dropped: (side) => metrics.connectionDropped(side),
+  });
 
   let admin: AdminServer | undefined;
   if (initial.admin.listen !== null) {
@@ -174,6 +190,26 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
     get inflight() {
       return drain.inflight;
     },
+    get inflightEntries() {
+      return inflight.size;
+    },
+    upstreamPools() {
+      const out: Record<string, UpstreamPoolStats> = {};
+      for (const agent of [ingressClients.agent, egressClients.agent]) {
+        for (const [origin, s] of Object.entries(agent.stats)) {
+          // A Pool's stats; a single Client's have no connected/free.
+          const pool = s as Partial<UpstreamPoolStats> & { pending: number; running: number };
+          const prev = out[origin] ?? { connected: 0, free: 0, pending: 0, running: 0 };
+          out[origin] = {
+            connected: prev.connected + (pool.connected ?? 0),
+            free: prev.free + (pool.free ?? 0),
+            pending: prev.pending + pool.pending,
+            running: prev.running + pool.running,
+          };
+        }
+      }
+      return out;
+    },
     listen,
     reload(next) {
       const restart = restartRequired(runtime.config, next);
@@ -181,6 +217,7 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
       runtime = compileRuntime(next, runtime);
       ingressClients.retain(new Set([runtime.ingressTarget.poolKey]));
       egressClients.retain(new Set([...runtime.routeTargets.values()].map((t) => t.poolKey)));
+      applyListenerLimits(proxies, next.limits);
       logger.level = next.log.level;
       metrics.configReload(true);
       return restart;

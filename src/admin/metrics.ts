@@ -40,6 +40,10 @@ export interface Metrics {
   storeStats(fn: () => StoreStatsSnapshot): void;
   /** The chaos active-fault cap, read at scrape time. */
   chaosStats(fn: () => ChaosCapStats): void;
+  /** A request refused before the pipeline (a limit, malformed framing, a timeout), by the TRC_ERR code it got. */
+  requestRejected(side: Side, code: string): void;
+  /** A client connection closed on accept: limits.maxConnections reached. */
+  connectionDropped(side: Side): void;
   /** Spans received on the admin OTLP/HTTP receiver; rejected = not stored (bad ids). */
   otlpReceived(encoding: 'protobuf' | 'json', accepted: number, rejected: number): void;
   /** Prometheus text exposition. */
@@ -116,6 +120,18 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     name: 'tracecar_propagation_lost_total',
     help: 'Egress requests that carried no trace context tracecar could tie to an ingress request (a new trace was started).',
     labelNames: ['route'] as const,
+    registers: [registry],
+  });
+  const rejected = new Counter({
+    name: 'tracecar_requests_rejected_total',
+    help: 'Requests refused before reaching the app (limits, malformed framing, head or request timeout), by side and error code.',
+    labelNames: ['side', 'code'] as const,
+    registers: [registry],
+  });
+  const dropped = new Counter({
+    name: 'tracecar_connections_dropped_total',
+    help: 'Client connections closed on accept because limits.maxConnections was reached, by side.',
+    labelNames: ['side'] as const,
     registers: [registry],
   });
   const otlp = new Counter({
@@ -221,6 +237,12 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     },
     chaosStats(fn) {
       chaosSource = fn;
+    },
+    requestRejected(side, code) {
+      rejected.inc({ side, code });
+    },
+    connectionDropped(side) {
+      dropped.inc({ side });
     },
     otlpReceived(encoding, accepted, rejected) {
       if (accepted > 0) otlp.inc({ encoding, result: 'accepted' }, accepted);

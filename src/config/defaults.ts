@@ -59,6 +59,18 @@ export const DEFAULTS: TracecarConfig = {
     upstream: { maxConcurrentStreams: 100, maxSessions: 4, pingInterval: 30_000, pingTimeout: 10_000, idleTimeout: 60_000 },
   },
   grpc: { attributes: 'current' },
+  // Sidecar values: Node's header size and keep-alive, Envoy's header count and edge headers
+  // timeout, Node's and Envoy's edge request timeout, Envoy's edge per-listener connection limit.
+  limits: {
+    maxHeaderBytes: 16 * 1024,
+    maxHeaderCount: 100,
+    maxUrlBytes: 8 * 1024,
+    maxBodyBytes: null,
+    headersTimeout: 10_000,
+    requestTimeout: 300_000,
+    keepAliveTimeout: 5_000,
+    maxConnections: 10_000,
+  },
   log: { level: 'info' },
   shutdownTimeout: 10_000,
 };

@@ -20,6 +20,7 @@ const UNITS: Record<string, (v: unknown) => unknown> = {
   ratio: (v) => parseRatio(v as string | number),
   percent: (v) => parsePercent(v as string | number),
   size: (v) => parseSize(v as string | number),
+  sizeOrOff: (v) => (off(v) ? null : parseSize(v as string | number)),
   scalarMap: (v) => Object.fromEntries(Object.entries(v as Obj).map(([k, x]) => [k, String(x)])),
 };
 

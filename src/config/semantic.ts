@@ -43,6 +43,16 @@ export function semanticProblems(raw: unknown): RawProblem[] {
       if (isObj(rule.delay)) problems.push(...delayProblems(rule.delay, ['chaos', 'rules', i, 'delay']));
     });
   }
+  const limits = raw.limits;
+  if (isObj(limits)) {
+    // Node reads 0 as "no timeout": a limit that must exist cannot be switched off that way.
+    for (const key of ['headersTimeout', 'keepAliveTimeout'] as const) {
+      const v = limits[key];
+      if (v !== undefined && parseDuration(v as string | number) === 0) {
+        problems.push({ path: ['limits', key], at: 'value', message: `${key} must be longer than 0 (expected a duration like "10s")` });
+      }
+    }
+  }
   return problems;
 }
 

@@ -23,7 +23,7 @@ export interface TimeoutConfig {
   connect: number;
   /** Wait for the upstream's response headers; exceeded → 504. @default 30000 */
   response: number;
-  /** Max silence between body chunks either way; exceeded → request aborted. @default 300000 */
+  /** Longest silence between the upstream's response body chunks; exceeded → request aborted (a slow client body is limits.requestTimeout's). @default 300000 */
   idle: number;
 }
 
@@ -246,6 +246,30 @@ export interface GrpcConfig {
   attributes: 'current' | 'legacy' | 'both';
 }
 
+/**
+ * Limits on what a client sends to the proxy listeners (ingress, egress, routes). Every one is
+ * hot-reloaded (maxHeaderBytes applies to connections opened after the reload). docs/hardening.md
+ * lists them next to Node's and Envoy's defaults.
+ */
+export interface LimitsConfig {
+  /** Request line + header section, bytes; larger → 431, connection closed. @default 16384 (Node's) */
+  maxHeaderBytes: number;
+  /** Header fields per request; more → 431. @default 100 (Envoy's max_headers_count) */
+  maxHeaderCount: number;
+  /** Request target (path + query, or absolute URL), bytes; longer → 414. @default 8192 */
+  maxUrlBytes: number;
+  /** Request body, bytes; larger → 413. null = no limit (the body streams). @default null */
+  maxBodyBytes: number | null;
+  /** Time for the whole request head to arrive; exceeded → 408, connection closed. @default 10000 */
+  headersTimeout: number;
+  /** Time for the whole request, body included, to arrive; exceeded → 408. null = none. @default 300000 */
+  requestTimeout: number | null;
+  /** An idle keep-alive connection is closed after this long. @default 5000 (Node's) */
+  keepAliveTimeout: number;
+  /** Open client connections per listener; further ones are closed on accept. @default 10000 */
+  maxConnections: number;
+}
+
 export interface LogConfig {
   /** pino level. @default "info" */
   level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -264,6 +288,7 @@ export interface TracecarConfig {
   admin: AdminConfig;
   http2: Http2Config;
   grpc: GrpcConfig;
+  limits: LimitsConfig;
   log: LogConfig;
   /** Grace period for draining in-flight requests on SIGTERM. @default 10000 */
   shutdownTimeout: number;

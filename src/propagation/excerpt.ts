@@ -28,6 +28,18 @@ export function excerpt(s: string, max: number, start = 0, end = s.length): stri
   return stop < end ? `${out}…(${length} chars)` : out;
 }
 
+/** Printable ASCII without the backslash: what an attribute value may hold as it is. */
+const PLAIN = /^[\x20-\x5b\x5d-\x7e]*$/;
+
+/**
+ * A header-derived span attribute (user_agent.original, client.address, server.address): the
+ * value as it is when it is short printable ASCII (the usual case, one regex test), else its
+ * excerpt, so no attribute is unbounded and none can carry a line break or control.
+ */
+export function boundedValue(s: string, max: number): string {
+  return s.length <= max && PLAIN.test(s) ? s : excerpt(s, max);
+}
+
 function hex(c: number, width: number): string {
   return c.toString(16).padStart(width, '0');
 }

@@ -2,9 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { TimeoutConfig } from '../config/types.js';
+import type { Failure, FailureCause } from '../errors.js';
 import { forwardableResponseHeaders } from './headers.js';
 import { clientResetCode, h2HasBody, isHttp2 } from './h2-request.js';
-import { classifyUpstreamError, type UpstreamFailure } from './upstream-errors.js';
+import { bodyTooLarge, isBodyTooLarge, limitBody, refusalOf } from './limits.js';
+import { classifyMidResponse, classifyUpstreamError } from './upstream-errors.js';
 
 /** One request to forward: where, what, and how long to wait. */
 export interface ForwardRequest {
@@ -17,6 +19,8 @@ export interface ForwardRequest {
   headers: string[];
   /** The client's request stream, or null when it carries no body. */
   body: IncomingMessage | null;
+  /** limits.maxBodyBytes: a body without Content-Length is counted and cut past it (413). */
+  maxBodyBytes: number | null;
   timeouts: TimeoutConfig;
   /** How the upstream is named in error messages. */
   targetLabel: string;
@@ -30,7 +34,7 @@ export interface ForwardOutcome {
   upstreamStatus?: number;
   requestBytes: number;
   responseBytes: number;
-  failure?: UpstreamFailure;
+  failure?: FailureCause;
   /** The client went away before the response was complete. */
   clientAborted: boolean;
 }
@@ -64,6 +68,7 @@ export function forwardExchange(
   let requestBytes = 0;
   let responseBytes = 0;
   let upstreamStatus: number | undefined;
+  let responseHeaders: string[] | undefined;
   let resumeUpstream: (() => void) | undefined;
   let clientAborted = false;
   const h2Caller = isHttp2(req);
@@ -78,12 +83,15 @@ export function forwardExchange(
   const onClientClose = (): void => {
     // An HTTP/2 caller's RST_STREAM also ends node's compatibility response as "finished".
     if (done || (res.writableFinished && clientResetCode(req, res) === 0)) return;
-    // The client went away mid-exchange: stop the upstream work too (no leaked sockets).
-    clientAborted = true;
+    // The client went away mid-exchange, or node:http refused the rest of its request (a bad
+    // chunk, the request timeout): stop the upstream work too (no leaked sockets).
+    const refused = refusalOf(res);
+    clientAborted = refused === undefined;
     const err = Object.assign(new Error('client disconnected'), { code: 'TRC_ERR_CLIENT_ABORTED' });
     abortUpstream?.(err);
     req.destroy();
-    finish({ status: res.headersSent ? res.statusCode : 0, upstreamStatus });
+    if (refused) finish({ status: res.headersSent ? res.statusCode : refused.status, upstreamStatus, failure: refused });
+    else finish({ status: res.headersSent ? res.statusCode : 0, upstreamStatus });
   };
   res.on('close', onClientClose);
   if (sink !== res) sink.on('drain', () => resumeUpstream?.());
@@ -104,6 +112,7 @@ export function forwardExchange(
       upstreamStatus = statusCode;
       resumeUpstream = resume;
       const headers = forwardableResponseHeaders(rawHeaders);
+      responseHeaders = headers;
       observer.responseStart(statusCode, headers);
       if (clientAborted) return false;
       // HTTP/2 has no status text (RFC 9113 §8.3.2).
@@ -122,19 +131,33 @@ export function forwardExchange(
     },
     onError(err) {
       if (clientAborted || done) return;
-      const failure = classifyUpstreamError(err, fr.targetLabel);
+      // The client's side failed first (it left, or node:http refused the rest of its request)
+      // and undici saw the request body end before the response's 'close' came: same outcome.
+      if (req.socket.destroyed) return onClientClose();
+      if (isBodyTooLarge(err) && fr.maxBodyBytes !== null) {
+        // The body crossed limits.maxBodyBytes: the upstream request was cut before the chunk
+        // that crossed it; the client gets 413 and its connection closes (the rest is not read).
+        const f = bodyTooLarge(fr.maxBodyBytes);
+        if (res.headersSent) {
+          res.destroy();
+          finish({ status: res.statusCode, upstreamStatus, failure: f });
+        } else {
+          answerFailure(res, observer, f, true, h2Caller);
+          finish({ status: f.status, upstreamStatus, failure: f });
+        }
+        return;
+      }
       if (!res.headersSent) {
-        const body = `${failure.message}\n`;
-        const headers = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(body))];
-        observer.failureHeaders?.(headers);
-        res.writeHead(failure.status, headers);
-        res.end(body);
+        const failure = classifyUpstreamError(err, fr.targetLabel);
+        answerFailure(res, observer, failure, false, h2Caller);
         // Stop reading a body the upstream will never get.
         if (fr.body && !fr.body.readableEnded) fr.body.resume();
         finish({ status: failure.status, upstreamStatus, failure });
       } else {
-        // Headers already went out: the only honest signal left is a cut connection.
+        // Headers already went out: the only honest signal left is a cut connection (never the
+        // end of a chunked body or a Content-Length the client could take for complete).
         res.destroy(err);
+        const failure = classifyMidResponse(err, fr.targetLabel, { received: responseBytes, expected: contentLength(responseHeaders) });
         finish({ status: res.statusCode, upstreamStatus, failure });
       }
     },
@@ -146,7 +169,7 @@ export function forwardExchange(
       path: fr.path,
       method: fr.method as Dispatcher.HttpMethod,
       headers: fr.headers,
-      body: fr.body,
+      body: fr.body && fr.maxBodyBytes !== null && req.headers['content-length'] === undefined ? limitBody(fr.body, fr.maxBodyBytes) : fr.body,
       headersTimeout: fr.timeouts.response,
       bodyTimeout: fr.timeouts.idle,
       // Non-idempotent requests with a streamed body must never be replayed by undici.
@@ -154,6 +177,29 @@ export function forwardExchange(
     },
     handler,
   );
+}
+
+/** tracecar's own answer when no response has begun: plain text naming the cause (`close`: and the connection closes). */
+function answerFailure(res: ServerResponse, observer: ForwardObserver, f: Failure, close: boolean, h2Caller: boolean): void {
+  const body = `${f.message}\n`;
+  const headers = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(body))];
+  observer.failureHeaders?.(headers);
+  // HTTP/2 has no connection-specific fields (RFC 9113 §8.2.2): its stream ends, its session stays.
+  if (close && !h2Caller) headers.push('connection', 'close');
+  res.writeHead(f.status, headers);
+  res.end(body);
+}
+
+/** The Content-Length of a flat header list, read only when a response failed. */
+function contentLength(headers: string[] | undefined): number | undefined {
+  if (!headers) return undefined;
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i].toLowerCase() === 'content-length') {
+      const n = Number(headers[i + 1]);
+      return Number.isFinite(n) ? n : undefined;
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -24,6 +24,7 @@ import {
 import type { ATTR_RPC_GRPC_STATUS_CODE as LegacyStatus, ATTR_RPC_SERVICE as LegacyService, ATTR_RPC_SYSTEM as LegacySystem, RPC_SYSTEM_VALUE_GRPC as LegacyGrpc } from '@opentelemetry/semantic-conventions/incubating';
 import { grpcStatusName, isGrpcError, type GrpcMethod } from '../grpc/index.js';
 import { knownMethod } from './http-method.js';
+import { boundedValue } from '../propagation/excerpt.js';
 import type { Attributes, SpanEvent, SpanKindName, SpanLink, SpanRecord, SpanStatus } from './span.js';
 import type { ErrorCode, FailureCause } from '../errors.js';
 
@@ -174,6 +175,13 @@ export class Hop {
   }
 }
 
+/**
+ * Bounds of the span attributes copied from request headers (the value is kept as received on
+ * the hop and bounded only when a span is built): User-Agent, the first X-Forwarded-For entry,
+ * and the Host authority.
+ */
+export const ATTRIBUTE_LIMITS = { userAgent: 256, clientAddress: 128, serverAddress: 256 } as const;
+
 export interface ResourceInfo {
   service: string;
   resource: Attributes;
@@ -189,17 +197,17 @@ export function toSpanRecord(hop: Hop, res: ResourceInfo): SpanRecord {
     if (hop.query) a[ATTR_URL_QUERY] = hop.query;
     a[ATTR_URL_SCHEME] = hop.scheme;
     a[ATTR_HTTP_ROUTE] = hop.route;
-    if (hop.clientAddress) a[ATTR_CLIENT_ADDRESS] = hop.clientAddress;
+    if (hop.clientAddress) a[ATTR_CLIENT_ADDRESS] = boundedValue(hop.clientAddress, ATTRIBUTE_LIMITS.clientAddress);
   } else if (hop.urlFull) {
     a[ATTR_URL_FULL] = hop.urlFull;
   }
-  if (hop.serverAddress) a[ATTR_SERVER_ADDRESS] = hop.serverAddress;
+  if (hop.serverAddress) a[ATTR_SERVER_ADDRESS] = boundedValue(hop.serverAddress, ATTRIBUTE_LIMITS.serverAddress);
   if (hop.serverPort !== undefined) a[ATTR_SERVER_PORT] = hop.serverPort;
   if (hop.peerAddress) a[ATTR_NETWORK_PEER_ADDRESS] = hop.peerAddress;
   if (hop.peerPort !== undefined) a[ATTR_NETWORK_PEER_PORT] = hop.peerPort;
   if (hop.peerService) a[ATTR_PEER_SERVICE] = hop.peerService;
   a[ATTR_NETWORK_PROTOCOL_VERSION] = hop.httpVersion;
-  if (hop.userAgent) a[ATTR_USER_AGENT_ORIGINAL] = hop.userAgent;
+  if (hop.userAgent) a[ATTR_USER_AGENT_ORIGINAL] = boundedValue(hop.userAgent, ATTRIBUTE_LIMITS.userAgent);
   if (hop.status > 0) a[ATTR_HTTP_RESPONSE_STATUS_CODE] = hop.status;
   a[ATTR_HTTP_REQUEST_BODY_SIZE] = hop.requestBytes;
   a[ATTR_HTTP_RESPONSE_BODY_SIZE] = hop.responseBytes;

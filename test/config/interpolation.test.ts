@@ -84,6 +84,6 @@ describe('${ENV} interpolation in values', () => {
   test('keys are not interpolated', () => {
     const file = tmp.write('key.yaml', '${SECTION}:\n  level: info\n');
     const err = thrown(() => loadConfig({ file, env: { SECTION: 'log' } }));
-    expect(err.message).toBe(`${file}:1:1  ["\${SECTION}"]: unknown key "\${SECTION}" (expected one of: service, ingress, egress, propagation, export, sampling, chaos, routes, redact, admin, http2, grpc, log, shutdownTimeout)`);
+    expect(err.message).toBe(`${file}:1:1  ["\${SECTION}"]: unknown key "\${SECTION}" (expected one of: service, ingress, egress, propagation, export, sampling, chaos, routes, redact, admin, http2, grpc, limits, log, shutdownTimeout)`);
   });
 });
