@@ -6,12 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
+import { connect as connectH2 } from 'node:http2';
 import { request } from 'undici';
 import { DEFAULTS } from '../../src/config/defaults.js';
 import { ATTRIBUTE_LIMITS } from '../../src/telemetry/hop.js';
 import { startTracecar, startUpstream, testConfig, type RunningTracecar, type Upstream } from '../helpers/harness.js';
 import { completeRequestLength, rawRequest, startRawUpstream, type RawUpstream } from '../helpers/raw.js';
 import { waitFor } from '../helpers/wait.js';
+import { h2Request } from '../helpers/h2.js';
 
 function head(path: string, extra: string[] = [], host = 'app'): string {
   return `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n${extra.map((h) => `${h}\r\n`).join('')}Connection: close\r\n\r\n`;
@@ -237,5 +239,38 @@ describe('header-derived span attributes are bounded and escaped', () => {
     const [span] = (await waitFor(() => tc.tracecar.store.get(traceId), 5_000, 'the span'))!;
     expect(span.attributes['user_agent.original']).toBe('curl/8.5.0');
     expect(span.attributes['client.address']).toBe('a\\x85b\\\\c');
+  });
+});
+
+describe('limits: HTTP/2 requests on the same port', () => {
+  let app: Upstream;
+  let tc: RunningTracecar;
+  beforeAll(async () => {
+    app = await startUpstream();
+    tc = await startTracecar({ ingress: { target: app.url }, limits: { maxUrlBytes: 100, maxHeaderCount: 10, maxBodyBytes: 64 } });
+  });
+  afterAll(async () => {
+    await tc.close();
+    await app.close();
+  });
+
+  it('a refused stream gets its status; the connection and its other streams carry on', async () => {
+    const session = connectH2(tc.url);
+    try {
+      const long = await h2Request(session, { ':path': `/${'u'.repeat(120)}` });
+      expect(long.status).toBe(414);
+      expect(long.body.toString()).toContain('limits.maxUrlBytes (100)');
+      const many = await h2Request(session, { ':path': '/many', ...Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`x-h${i}`, '1'])) });
+      expect(many.status).toBe(431);
+      const big = await h2Request(session, { ':path': '/big', 'content-length': '100' }, 'b'.repeat(100));
+      expect(big.status).toBe(413);
+      // Ten fields (pseudo-headers not counted) and a small body are fine, on the same connection.
+      const fine = await h2Request(session, { ':path': '/fine', ...Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`x-h${i}`, '1'])) }, 'small');
+      expect(fine.status).toBe(200);
+      expect(session.closed).toBe(false);
+      expect(app.requests.map((r) => r.url)).toEqual(['/fine']);
+    } finally {
+      session.close();
+    }
   });
 });
