@@ -130,7 +130,8 @@ describe('slow clients are cut at their deadline', () => {
 
   it('timeouts are counted in /metrics', async () => {
     const text = await (await fetch(`${tc.adminUrl}/metrics`)).text();
-    expect(text).toMatch(/tracecar_requests_rejected_total\{side="ingress",code="TRC_ERR_REQUEST_TIMEOUT"\} [3-9]/);
+    // The slowloris and the slow body (a silent connection is closed before it is HTTP at all).
+    expect(text).toMatch(/tracecar_requests_rejected_total\{side="ingress",code="TRC_ERR_REQUEST_TIMEOUT"\} [2-9]/);
   });
 });
 
@@ -180,7 +181,7 @@ describe('an attack of slow clients does not starve ordinary traffic', () => {
     await app.close();
   });
 
-  it('300 ordinary requests all succeed while 200 slowloris, 50 slow-body and 50 silent connections are open; then the attackers are all cut', async () => {
+  it('300 ordinary requests all succeed while 200 slowloris, 50 slow-body and 50 silent connections are open; then every attacker is cut', async () => {
     const port = tc.addresses.ingress.port;
     const attackers: Slow[] = [
       ...Array.from({ length: 200 }, (_, i) => slowClient(port, `GET /loris-${i} HTTP/1.1\r\nHost: app\r\n`, 'x-slow: 1\r\n', 200)),
@@ -198,7 +199,9 @@ describe('an attack of slow clients does not starve ordinary traffic', () => {
       );
       expect(statuses.filter((s) => s !== 200)).toEqual([]);
       await waitFor(() => attackers.every((a) => a.closed), 15_000, () => `every attacker cut (${attackers.filter((a) => !a.closed).length} open)`);
-      expect(attackers.filter((a) => a.answer().startsWith('HTTP/1.1 408 ')).length).toBe(300);
+      // Slowloris and slow-body connections are answered 408; silent ones are closed before they are HTTP at all.
+      expect(attackers.slice(0, 250).filter((a) => a.answer().startsWith('HTTP/1.1 408 ')).length).toBe(250);
+      expect(attackers.slice(250).every((a) => a.answer() === '')).toBe(true);
       await waitFor(() => tc.tracecar.inflight === 0 && tc.tracecar.inflightEntries === 0, 5_000, 'nothing in flight');
     } finally {
       for (const a of attackers) a.stop();
