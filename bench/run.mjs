@@ -6,6 +6,7 @@
 //   npm run bench                          the full table (≈ 10 min with the defaults)
 //   npm run bench -- --rss-steady          also the steady-rate RSS run (1,000 req/s for 2 min)
 //   npm run bench -- --profile otlp        --cpu-prof profiles of one row, in bench/profiles/
+//   npm run bench -- --startup-only        only the start-up figures (BENCH_STARTUP_RUNS launches), no load
 //   npm run bench -- --json out.json       also the raw samples and summary as JSON
 //   npm run bench -- --out FILE | --out -  where RESULTS.md goes (- = nowhere)
 //
@@ -42,13 +43,14 @@ import { parseArgs } from 'node:util';
 import { h2loadAvailable, runAutocannon, runH2load, runWrk, wrkAvailable } from './lib/load.mjs';
 import { canPin, cpuSeconds, forkHelper, memoryMiB, pinSelf, spawnRow, stop } from './lib/procs.mjs';
 import { formatProfile, summariseProfile } from './lib/profile.mjs';
-import { markdown, median, summarise, table, targets, targetsTable } from './lib/report.mjs';
+import { describeStartup, markdown, median, summarise, table, targets, targetsTable } from './lib/report.mjs';
 import { ROWS, rowEnv, selectRows } from './lib/rows.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values: flags } = parseArgs({
   options: {
     'rss-steady': { type: 'boolean' },
+    'startup-only': { type: 'boolean' },
     profile: { type: 'string' },
     json: { type: 'string' },
     out: { type: 'string' },
@@ -181,33 +183,44 @@ function tryConnect(port) {
   });
 }
 
-/** `tracecar --version` wall time; time until the ingress accepts a connection; idle RSS 1 s later. */
+/**
+ * `tracecar --version` wall time; then, for the default config (admin + viewer + access log) and
+ * as shipped (the same plus OTLP export), the time until the ingress accepts a TCP connection and
+ * the idle RSS 1 s later. The launches of the two configs alternate.
+ */
 async function startupTimes(runs) {
   const shipped = ROWS.find((r) => r.id === 'shipped');
-  const out = { versionMs: [], listenMs: [], idleRss: [] };
+  const configs = [
+    { key: '', row: shipped, args: shipped.args(ports) },
+    { key: 'default', row: { id: 'default' }, args: shipped.args(ports).filter((a, i, all) => a !== '--otlp-endpoint' && all[i - 1] !== '--otlp-endpoint') },
+  ];
+  const out = { versionMs: [], listenMs: [], idleRss: [], defaultListenMs: [], defaultIdleRss: [] };
+  const cpu = pin ? config.proxyCpu : undefined;
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    const v = spawnRow('dist/cli/main.js', ['--version'], { cwd: root, env: rowEnv(shipped), cpu: pin ? config.proxyCpu : undefined });
+    const v = spawnRow('dist/cli/main.js', ['--version'], { cwd: root, env: rowEnv(shipped), cpu });
     const { code } = await v.exited;
     if (code !== 0) throw new Error(`tracecar --version exited ${code}\n${v.stderr}`);
     out.versionMs.push(performance.now() - t0);
 
-    const port = await freePort();
-    const args = shipped.args(ports).map((a) => (a === '127.0.0.1:0' ? `127.0.0.1:${port}` : a));
-    const t1 = performance.now();
-    const proc = spawnRow('dist/cli/main.js', args, { cwd: root, env: rowEnv(shipped), cpu: pin ? config.proxyCpu : undefined });
-    let up = false;
-    while (!up) {
-      if (proc.child.exitCode !== null) throw new Error(`tracecar exited during start-up\n${proc.stderr}`);
-      up = await tryConnect(port);
-      if (!up) await sleep(2);
+    for (const c of i % 2 ? [...configs].reverse() : configs) {
+      const port = await freePort();
+      const args = c.args.map((a) => (a === '127.0.0.1:0' ? `127.0.0.1:${port}` : a));
+      const t1 = performance.now();
+      const proc = spawnRow('dist/cli/main.js', args, { cwd: root, env: rowEnv(c.row), cpu });
+      let up = false;
+      while (!up) {
+        if (proc.child.exitCode !== null) throw new Error(`tracecar exited during start-up\n${proc.stderr}`);
+        up = await tryConnect(port);
+        if (!up) await sleep(2);
+      }
+      out[c.key ? `${c.key}ListenMs` : 'listenMs'].push(performance.now() - t1);
+      await sleep(1000);
+      out[c.key ? `${c.key}IdleRss` : 'idleRss'].push(memoryMiB(proc.pid).rss);
+      await stop(proc);
     }
-    out.listenMs.push(performance.now() - t1);
-    await sleep(1000);
-    out.idleRss.push(memoryMiB(proc.pid).rss);
-    await stop(proc);
   }
-  log(`start-up (median of ${runs}): --version ${median(out.versionMs).toFixed(0)} ms, ingress accepting ${median(out.listenMs).toFixed(0)} ms, idle RSS ${median(out.idleRss).toFixed(0)} MiB`);
+  log(`start-up (median of ${runs}, [min–max]): ${describeStartup(out)}`);
   return out;
 }
 
@@ -273,6 +286,14 @@ async function main() {
   }
   if (rows.some((r) => r.h2)) loads.push(`HTTP/2 rows: h2load -c${config.connections} -m10 ${config.requests ? `-n${config.requests}` : `-D${config.seconds}`}`);
   const loadDescription = loads.join('; ');
+  if (flags['startup-only']) {
+    const runs = Math.max(1, config.startupRuns);
+    log(`bench: start-up only, ${runs} launch(es)${pin ? `, tracecar on CPU ${config.proxyCpu}` : ', unpinned'}`);
+    const startup = await startupTimes(runs);
+    console.log(`\n${targetsTable(targets({ rows: {} }, startup, undefined).filter((t) => t.met !== null))}\n`);
+    if (flags.json) writeFileSync(flags.json, JSON.stringify({ command: process.argv.slice(2), config: { pin }, startup }, null, 2));
+    return;
+  }
   log(`bench: ${rows.map((r) => r.id).join(', ')} — ${loadDescription}, ${config.rounds} round(s)${pin ? `, proxy on CPU ${config.proxyCpu}, the rest on CPU ${config.loadCpu}` : ', unpinned'}`);
 
   const startup = config.startupRuns > 0 ? await startupTimes(config.startupRuns) : undefined;
