@@ -1,63 +1,18 @@
-#!/usr/bin/env node
-import { readFileSync } from 'node:fs';
-import { parseCli, USAGE } from './args.js';
+/**
+ * `tracecar` (the sidecar): load the config, start it, print the banner, write the health file,
+ * reload on change or SIGHUP, drain on SIGTERM/SIGINT. Loaded by main.ts only for this command.
+ */
 import { TracecarError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
 import { otlpProtocolLabel } from '../config/otlp-endpoint.js';
-import { runValidate } from '../config/validate-command.js';
 import { watchConfig } from '../config/watch.js';
 import { createTracecar } from '../tracecar.js';
 import { displayUrl } from '../proxy/listen.js';
-import { checkHealth, healthTargets, HEALTH_FILE_VARIABLE, removeHealthFile, writeHealthFile } from './health.js';
-import { runInject } from './inject.js';
+import type { CliCommand } from './args.js';
+import { flushCompileCacheQuietly } from './compile-cache.js';
+import { HEALTH_FILE_VARIABLE, removeHealthFile, writeHealthFile } from './health.js';
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
-/** One line, then a hint line: the srvx style. Exit 2 for usage errors, 1 for everything else. */
-function fail(err: unknown): never {
-  if (err instanceof TracecarError) {
-    process.stderr.write(`tracecar: ${err.message}\n`);
-    if (err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
-    process.exit(err.code === 'TRC_ERR_INVALID_ARGUMENT' || err.code === 'TRC_ERR_INVALID_URL' ? 2 : 1);
-  }
-  process.stderr.write(`tracecar: ${(err as Error)?.stack ?? String(err)}\n`);
-  process.exit(1);
-}
-
-async function main(argv: string[]): Promise<void> {
-  const cmd = parseCli(argv);
-  if (cmd.kind === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
-  if (cmd.kind === 'version') {
-    process.stdout.write(`${version()}\n`);
-    return;
-  }
-  if (cmd.kind === 'health') {
-    const targets = healthTargets({ configFile: cmd.configFile, overrides: cmd.overrides, explicit: cmd.explicit ?? false, env: process.env });
-    const result = await checkHealth(targets, cmd.timeoutMs!);
-    const line = `${result.healthy ? 'healthy' : 'unhealthy'}: ${result.checks.join('; ')} (addresses from ${targets.source})\n`;
-    if (result.healthy) process.stdout.write(line);
-    else process.stderr.write(`tracecar: ${line}`);
-    process.exitCode = result.healthy ? 0 : 1;
-    return;
-  }
-  if (cmd.kind === 'inject') {
-    process.exitCode = await runInject(cmd.injectArgs!, { stdin: process.stdin, stdout: (s: string) => process.stdout.write(s), stderr: (s: string) => process.stderr.write(s) }, version());
-    return;
-  }
-  if (cmd.kind === 'validate') {
-    process.exitCode = runValidate(cmd.validateFile!, {
-      stdout: (s) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`),
-      stderr: (s) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`),
-    });
-    return;
-  }
-
+export async function runSidecar(cmd: CliCommand, version: string, fail: (err: unknown) => never): Promise<void> {
   const file = cmd.configFile ?? process.env.TRACECAR_CONFIG;
   const load = () => loadConfig({ file, env: process.env, cli: cmd.overrides });
   const config = load();
@@ -71,12 +26,14 @@ async function main(argv: string[]): Promise<void> {
 
   const where = config.export.otlp.endpoint ? `${otlpProtocolLabel(config.export.otlp.protocol)} ${config.export.otlp.endpoint}` : 'terminal';
   const lines = [
-    `tracecar ${version()}  service=${config.service.name}`,
+    `tracecar ${version}  service=${config.service.name}`,
     `  ingress  ${config.ingress.tls ? displayUrl(addr.ingress).replace(/^http:/, 'https:') : displayUrl(addr.ingress)} → ${config.ingress.target}  (HTTP/1.1 and HTTP/2)`,
     ...(addr.admin ? [`  admin    ${displayUrl(addr.admin)}  (/healthz /readyz /metrics /config)`] : []),
     `  traces   ${where}${addr.viewerUrl ? ` + viewer ${addr.viewerUrl}` : ''}`,
   ];
   process.stderr.write(`${lines.join('\n')}\n`);
+  // After the ingress listens: the first start of a version writes its cache here, not on the way up.
+  setImmediate(flushCompileCacheQuietly);
 
   // Where `tracecar health` (a container HEALTHCHECK) finds the addresses bound from flags it cannot see.
   const healthFile = process.env[HEALTH_FILE_VARIABLE]?.trim();
@@ -123,5 +80,3 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
-
-main(process.argv.slice(2)).catch(fail);
