@@ -1,6 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { Ajv, CodeOptions, ErrorObject, ValidateFunction } from 'ajv';
 import { isTargetUrl } from './units.js';
+
+const require = createRequire(import.meta.url);
 
 /**
  * config/schema.json is the single description of the file's shape: ajv validates with it and
@@ -31,26 +36,87 @@ export type JsonSchema = {
   [k: string]: unknown;
 };
 
+let schemaText: string | undefined;
 let schema: JsonSchema | undefined;
 let validator: ValidateFunction | undefined;
 
+function readSchemaText(): string {
+  schemaText ??= readFileSync(SCHEMA_URL, 'utf8');
+  return schemaText;
+}
+
 export function configSchema(): JsonSchema {
-  schema ??= JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as JsonSchema;
+  schema ??= JSON.parse(readSchemaText()) as JsonSchema;
   return schema;
 }
 
-function compile(): ValidateFunction {
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+/** The formats the schema names; the validator built at build time takes these same functions. */
+const FORMATS = {
+  'target-url': { type: 'string', validate: isTargetUrl },
+  'target-url-or-empty': { type: 'string', validate: (s: string) => s === '' || isTargetUrl(s) },
+} as const;
+
+/** ajv set up for the schema: the one place its options, keywords and formats are named. */
+function schemaAjv(code?: CodeOptions): Ajv {
+  const { Ajv } = require('ajv') as typeof import('ajv');
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true, code });
   // Annotation only: editors (vscode-json-languageservice) show it; our messages use it as "expected …".
   ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
-  ajv.addFormat('target-url', { type: 'string', validate: isTargetUrl });
-  ajv.addFormat('target-url-or-empty', { type: 'string', validate: (s: string) => s === '' || isTargetUrl(s) });
-  return ajv.compile(configSchema());
+  for (const [name, format] of Object.entries(FORMATS)) ajv.addFormat(name, format);
+  return ajv;
+}
+
+function schemaHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * The validator as JavaScript (ajv standalone code), for the build: scripts/compile-schema.mjs
+ * writes it to dist/config/schema-validator.cjs. Compiling the schema at start-up costs ~100 ms
+ * of CPU and loads all of ajv; the generated module needs only two small ajv runtime helpers.
+ * It exports a function of the formats (FORMATS above) and the hash of the schema it was built from.
+ */
+export function standaloneValidatorSource(): string {
+  const { _ } = require('ajv') as typeof import('ajv');
+  const standaloneCode = (require('ajv/dist/standalone/index.js') as typeof import('ajv/dist/standalone/index.js')).default;
+  const ajv = schemaAjv({ source: true, formats: _`formats` });
+  const code = standaloneCode(ajv, ajv.compile(configSchema()));
+  return [
+    '"use strict";',
+    '// Generated at build time by scripts/compile-schema.mjs from config/schema.json (ajv standalone code). Do not edit.',
+    `exports.schemaHash = ${JSON.stringify(schemaHash(readSchemaText()))};`,
+    'exports.createValidator = function createValidator(formats) {',
+    '  const module = { exports: {} };',
+    code,
+    '  return module.exports;',
+    '};',
+    '',
+  ].join('\n');
+}
+
+/** Where the build writes the standalone validator: next to this module in dist/ (never in src/). */
+export const STANDALONE_VALIDATOR_URL = new URL('./schema-validator.cjs', import.meta.url);
+
+/** The schema compiled by ajv in this process (what the standalone code replaces). */
+export function compileValidator(): ValidateFunction {
+  return schemaAjv().compile(configSchema());
+}
+
+/**
+ * A standalone validator module (standaloneValidatorSource written to a file), or undefined when
+ * there is none or it was built from another schema than the one read now.
+ */
+export function standaloneValidator(file: URL = STANDALONE_VALIDATOR_URL): ValidateFunction | undefined {
+  if (!existsSync(file)) return undefined;
+  const built = require(fileURLToPath(file)) as { schemaHash: string; createValidator(formats: typeof FORMATS): ValidateFunction };
+  return built.schemaHash === schemaHash(readSchemaText()) ? built.createValidator(FORMATS) : undefined;
 }
 
 /** Validate a file-shaped value; returns ajv's errors (verbose: each carries its schema node). */
 export function validateShape(value: unknown): ErrorObject[] {
-  validator ??= compile();
+  // The build's standalone code in dist/; ajv at run time from the TypeScript sources (tests) or
+  // when config/schema.json changed since the build.
+  validator ??= standaloneValidator() ?? compileValidator();
   return validator(value) ? [] : [...(validator.errors ?? [])];
 }
 
