@@ -1,4 +1,5 @@
-import { isMap, isScalar, isSeq, parse, Scalar, type Document } from 'yaml';
+import type { Document } from 'yaml';
+import { yamlLib } from './yaml.js';
 
 /**
  * `${NAME}`, `${NAME:-default}` (unset or empty → default), `${NAME-default}` (unset → default),
@@ -108,6 +109,7 @@ export interface InterpolationProblem {
  * would type it (`port: ${PORT:-8080}` is the number 8080); quoted scalars stay strings.
  */
 export function interpolateDocument(doc: Document, env: Env): InterpolationProblem[] {
+  const { isMap, isScalar, isSeq, Scalar } = yamlLib();
   const problems: InterpolationProblem[] = [];
   const walk = (node: unknown, path: Array<string | number>): void => {
     if (isMap(node)) {
@@ -140,7 +142,7 @@ export function interpolateDocument(doc: Document, env: Env): InterpolationProbl
 function retype(text: string): unknown {
   if (text.trim() === '') return text;
   try {
-    const v: unknown = parse(text);
+    const v: unknown = yamlLib().parse(text);
     return typeof v === 'number' || typeof v === 'boolean' || v === null ? v : text;
   } catch {
     return text;

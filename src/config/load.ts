@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument } from 'yaml';
 import { DEFAULTS } from './defaults.js';
 import { envLayer } from './env.js';
 import { explainErrors, type RawProblem } from './explain.js';
@@ -13,6 +12,7 @@ import { semanticProblems } from './semantic.js';
 import { locate } from './source-map.js';
 import { describeSyntaxError } from './syntax-error.js';
 import type { TracecarConfig, TracecarConfigInput } from './types.js';
+import { yamlLib } from './yaml.js';
 
 export interface LoadOptions {
   /** Config file; defaults to TRACECAR_CONFIG from `env`; none = defaults + env + CLI only. */
@@ -74,6 +74,7 @@ function resolveOtlpEndpoint(endpoint: string, protocol: TracecarConfig['export'
 
 /** Parse, interpolate and validate the file; problems carry line and column. */
 function fileLayerFrom(text: string, fileName: string, env: Env, problems: ConfigProblem[]): TracecarConfigInput {
+  const { LineCounter, parseDocument } = yamlLib();
   const lineCounter = new LineCounter();
   const doc = parseDocument(maskExpressions(text), { lineCounter, prettyErrors: false, uniqueKeys: true });
   const yamlError = doc.errors[0] ?? doc.warnings[0];

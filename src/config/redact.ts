@@ -1,5 +1,5 @@
-import { stringify } from 'yaml';
 import type { TracecarConfig } from './types.js';
+import { yamlLib } from './yaml.js';
 
 /** The replacement OpenTelemetry's URL semantic conventions prescribe; spans (telemetry/redact.ts) use it too. */
 export const REDACTED = 'REDACTED';
@@ -45,5 +45,5 @@ function redactUrl(value: string): string {
  * milliseconds, which the file format accepts, so the output is itself a valid tracecar.yaml.
  */
 export function configToYaml(config: TracecarConfig): string {
-  return `# effective tracecar configuration (secrets redacted; durations in milliseconds)\n${stringify(redactConfig(config), { lineWidth: 0 })}`;
+  return `# effective tracecar configuration (secrets redacted; durations in milliseconds)\n${yamlLib().stringify(redactConfig(config), { lineWidth: 0 })}`;
 }

@@ -1,4 +1,5 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
+import { yamlLib } from './yaml.js';
 
 export interface Position {
   line: number;
@@ -18,6 +19,7 @@ export function locate(
   path: ReadonlyArray<string | number>,
   at: 'key' | 'value' = 'value',
 ): Position {
+  const { isAlias, isMap, isPair, isSeq } = yamlLib();
   let node: unknown = doc.contents;
   let best: number | undefined = rangeStart(node);
   for (let i = 0; i < path.length; i++) {
@@ -47,7 +49,7 @@ export function locate(
 }
 
 function keyText(key: unknown): string | undefined {
-  if (isScalar(key)) return String(key.value);
+  if (yamlLib().isScalar(key)) return String(key.value);
   return undefined;
 }
 
@@ -55,6 +57,6 @@ function rangeStart(node: unknown): number | undefined {
   const range = (node as Node | null | undefined)?.range;
   if (!range) return undefined;
   // An empty value (`key:` with nothing after it) has a zero-length range at the end of the line.
-  if (isScalar(node) && node.value === null && range[0] === range[1]) return undefined;
+  if (yamlLib().isScalar(node) && node.value === null && range[0] === range[1]) return undefined;
   return range[0];
 }

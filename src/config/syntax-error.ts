@@ -1,5 +1,6 @@
-import { isCollection, isScalar, Scalar, visit, type Document, type LineCounter, type YAMLError } from 'yaml';
+import type { Document, LineCounter, YAMLError } from 'yaml';
 import type { Position } from './source-map.js';
+import { yamlLib } from './yaml.js';
 
 /**
  * Where and what a YAML syntax error is. The parser notices an unclosed quote or bracket where the
@@ -13,6 +14,7 @@ export function describeSyntaxError(doc: Document, lineCounter: LineCounter, err
 }
 
 function openingBefore(doc: Document, offset: number): number | undefined {
+  const { isCollection, isScalar, Scalar, visit } = yamlLib();
   let best: number | undefined;
   visit(doc, (_key, node) => {
     const range = (node as { range?: [number, number, number] }).range;

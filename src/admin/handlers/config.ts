@@ -2,7 +2,7 @@
  * GET /config: the effective configuration (already redacted by the caller) as YAML;
  * `?format=json` for JSON.
  */
-import { stringify } from 'yaml';
+import { yamlLib } from '../../config/yaml.js';
 import { sendJson, sendText, type Handler } from '../http.js';
 
 export function configHandler(config: () => unknown): Handler {
@@ -13,6 +13,6 @@ export function configHandler(config: () => unknown): Handler {
       return;
     }
     // text/plain so a browser shows it instead of downloading it; the body is YAML.
-    sendText(res, 200, stringify(value, { aliasDuplicateObjects: false }), 'text/plain; charset=utf-8', { 'x-content-format': 'yaml' });
+    sendText(res, 200, yamlLib().stringify(value, { aliasDuplicateObjects: false }), 'text/plain; charset=utf-8', { 'x-content-format': 'yaml' });
   };
 }

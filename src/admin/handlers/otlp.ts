@@ -5,7 +5,6 @@
  * partial_success when spans were rejected. Errors carry a google.rpc.Status body.
  */
 import { HttpError, mediaType, readBody, sendBytes, sendText, type Handler } from '../http.js';
-import { OtlpDecodeError, decodeOtlpJson, decodeOtlpProtobuf, encodeOtlpResponse, encodeRpcStatus } from '../otlp/decode.js';
 import type { Metrics } from '../metrics.js';
 import type { TraceStore } from '../../telemetry/store.js';
 import type { AdminLogger } from '../server.js';
@@ -14,7 +13,11 @@ const CONTENT_TYPES = { protobuf: 'application/x-protobuf', json: 'application/j
 /** gRPC INVALID_ARGUMENT, used in the Status body of a 400. */
 const INVALID_ARGUMENT = 3;
 
+type Codec = typeof import('../otlp/decode.js');
+
 export function otlpHandler(deps: { store: TraceStore; metrics: Metrics; maxBodyBytes: number; logger?: AdminLogger }): Handler {
+  // protobufjs and the OTLP descriptor are loaded by the first request, not by every start.
+  let codec: Promise<Codec> | undefined;
   return async ({ req, res }) => {
     const type = mediaType(req.headers['content-type']);
     const encoding = type === CONTENT_TYPES.protobuf ? 'protobuf' : type === CONTENT_TYPES.json ? 'json' : undefined;
@@ -22,6 +25,7 @@ export function otlpHandler(deps: { store: TraceStore; metrics: Metrics; maxBody
       req.resume();
       throw new HttpError(415, `unsupported Content-Type "${type || '(none)'}": send application/x-protobuf or application/json`);
     }
+    const { OtlpDecodeError, decodeOtlpJson, decodeOtlpProtobuf, encodeOtlpResponse, encodeRpcStatus } = await (codec ??= import('../otlp/decode.js'));
     const reply = (status: number, body: Uint8Array | string, headers: Record<string, string> = {}): void => {
       if (typeof body === 'string') sendText(res, status, body, 'application/json', headers);
       else sendBytes(res, status, body, CONTENT_TYPES.protobuf, headers);
