@@ -1,4 +1,9 @@
-import { Agent } from 'undici';
+import { createRequire } from 'node:module';
+import type { Agent as UndiciAgent } from 'undici';
+
+// Only undici's Agent (23 modules) instead of its index (110: fetch, WebSocket, caches, mocks).
+const Agent = createRequire(import.meta.url)('undici/lib/dispatcher/agent.js') as typeof UndiciAgent;
+type Agent = UndiciAgent;
 import type { TimeoutConfig } from '../config/types.js';
 
 /** TLS settings of an https:// target, for undici's connector (verification stays on). */
