@@ -7,6 +7,8 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
+# The build reads the schema: scripts/compile-schema.mjs turns it into the validator tracecar runs.
+COPY config/schema.json ./config/schema.json
 # Compile, drop dev dependencies, then drop what only a compiler or debugger reads: type declarations
 # (including @types/node, which a production dependency lists) and source maps.
 RUN npm run build \
