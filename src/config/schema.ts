@@ -36,18 +36,25 @@ export type JsonSchema = {
   [k: string]: unknown;
 };
 
-let schemaText: string | undefined;
 let schema: JsonSchema | undefined;
+let schemaTextHash: string | undefined;
 let validator: ValidateFunction | undefined;
 
-function readSchemaText(): string {
-  schemaText ??= readFileSync(SCHEMA_URL, 'utf8');
-  return schemaText;
+function readSchema(): void {
+  const text = readFileSync(SCHEMA_URL, 'utf8');
+  schema = JSON.parse(text) as JsonSchema;
+  schemaTextHash = createHash('sha256').update(text).digest('hex');
 }
 
 export function configSchema(): JsonSchema {
-  schema ??= JSON.parse(readSchemaText()) as JsonSchema;
-  return schema;
+  if (!schema) readSchema();
+  return schema!;
+}
+
+/** Of config/schema.json as read: which schema a standalone validator was built from. */
+function schemaHash(): string {
+  if (!schemaTextHash) readSchema();
+  return schemaTextHash!;
 }
 
 /** The formats the schema names; the validator built at build time takes these same functions. */
@@ -66,10 +73,6 @@ function schemaAjv(code?: CodeOptions): Ajv {
   return ajv;
 }
 
-function schemaHash(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
 /**
  * The validator as JavaScript (ajv standalone code), for the build: scripts/compile-schema.mjs
  * writes it to dist/config/schema-validator.cjs. Compiling the schema at start-up costs ~100 ms
@@ -84,10 +87,11 @@ export function standaloneValidatorSource(): string {
   return [
     '"use strict";',
     '// Generated at build time by scripts/compile-schema.mjs from config/schema.json (ajv standalone code). Do not edit.',
-    `exports.schemaHash = ${JSON.stringify(schemaHash(readSchemaText()))};`,
+    `exports.schemaHash = ${JSON.stringify(schemaHash())};`,
     'exports.createValidator = function createValidator(formats) {',
     '  const module = { exports: {} };',
-    code,
+    // ASCII only (\u escapes inside its string literals), so V8 holds the source as one byte a character.
+    code.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
     '  return module.exports;',
     '};',
     '',
@@ -109,7 +113,7 @@ export function compileValidator(): ValidateFunction {
 export function standaloneValidator(file: URL = STANDALONE_VALIDATOR_URL): ValidateFunction | undefined {
   if (!existsSync(file)) return undefined;
   const built = require(fileURLToPath(file)) as { schemaHash: string; createValidator(formats: typeof FORMATS): ValidateFunction };
-  return built.schemaHash === schemaHash(readSchemaText()) ? built.createValidator(FORMATS) : undefined;
+  return built.schemaHash === schemaHash() ? built.createValidator(FORMATS) : undefined;
 }
 
 /** Validate a file-shaped value; returns ajv's errors (verbose: each carries its schema node). */
