@@ -17,9 +17,9 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, ...extra };
 }
 
-export function runCli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {}): Promise<RunResult> {
+export function runCli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number; cwd?: string; nodeArgs?: string[] } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: cleanEnv(options.env), cwd: options.cwd });
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, ...args], { env: cleanEnv(options.env), cwd: options.cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -44,8 +44,11 @@ export interface RunningCli {
 }
 
 /** Starts the CLI and resolves once the start banner names the ingress address. */
-export async function startCli(args: string[], options: { env?: Record<string, string> } = {}): Promise<RunningCli & { ingressPort: number; adminPort?: number }> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: cleanEnv(options.env) });
+export async function startCli(
+  args: string[],
+  options: { env?: Record<string, string>; nodeArgs?: string[] } = {},
+): Promise<RunningCli & { ingressPort: number; adminPort?: number }> {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, ...args], { env: cleanEnv(options.env) });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c) => (stdout += c));

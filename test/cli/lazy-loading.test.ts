@@ -1,0 +1,99 @@
+/**
+ * What the built `tracecar` command loads (docs/performance.md): `--version` and `--help` only the
+ * flag parser; a start from flags neither the YAML parser, ajv's schema compiler nor the OTLP
+ * receiver's protobuf codec — a config file loads the parser, the first POST /v1/traces the codec.
+ * Every module load of the real process is recorded (test/helpers/record-loads.mjs); no timings.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import * as nodeModule from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startCli } from '../helpers/cli.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const RECORDER = fileURLToPath(new URL('../helpers/record-loads.mjs', import.meta.url));
+const hooks = typeof (nodeModule as { registerHooks?: unknown }).registerHooks === 'function';
+
+const dir = mkdtempSync(join(tmpdir(), 'tracecar-loads-'));
+let upstream: Server;
+let target = '';
+beforeAll(async () => {
+  upstream = createServer((_req, res) => res.end('ok'));
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  target = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
+});
+afterAll(async () => {
+  await new Promise((resolve) => upstream.close(resolve));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let runs = 0;
+function recording(): { nodeArgs: string[]; env: Record<string, string>; loaded: () => string[] } {
+  const file = join(dir, `loads-${++runs}.json`);
+  return {
+    nodeArgs: ['--import', RECORDER],
+    env: { TRACECAR_RECORD_LOADS: file },
+    // Paths relative to the package ("dist/cli/main.js", "node_modules/yaml/dist/index.js"); built-ins left out.
+    loaded: () => (JSON.parse(readFileSync(file, 'utf8')) as string[]).filter((u) => u.startsWith('file:')).map((u) => relative(ROOT, fileURLToPath(u))),
+  };
+}
+
+/** The files of dist/cli/ whose code contains `marker`: the chunk a module was bundled into. */
+function chunksWith(marker: string): string[] {
+  const cli = join(ROOT, 'dist/cli');
+  return readdirSync(cli)
+    .filter((f) => f.endsWith('.js') && readFileSync(join(cli, f), 'utf8').includes(marker))
+    .map((f) => `dist/cli/${f}`);
+}
+
+const fromDependency = (files: string[], pkg: string) => files.filter((f) => f.startsWith(`node_modules/${pkg}/`));
+// ajv's compiler; the standalone validator needs only ajv/dist/runtime/*.
+const ajvCompiler = (files: string[]) => fromDependency(files, 'ajv').filter((f) => !f.startsWith('node_modules/ajv/dist/runtime/'));
+
+describe.skipIf(!hooks)('modules the tracecar command loads (needs node:module registerHooks, Node ≥ 22.15)', () => {
+  for (const flag of ['--version', '--help']) {
+    it(`${flag}: the flag parser only — no dependency, no command`, async () => {
+      const rec = recording();
+      const r = await runCli([flag], { nodeArgs: rec.nodeArgs, env: rec.env });
+      expect(r.code).toBe(0);
+      const files = rec.loaded().filter((f) => f !== relative(ROOT, RECORDER));
+      expect(files.filter((f) => f.startsWith('node_modules/')), 'dependencies loaded').toEqual([]);
+      const bytes = files.reduce((sum, f) => sum + statSync(join(ROOT, f)).size, 0);
+      expect(bytes, `${files.join(', ')}: ${bytes} bytes`).toBeLessThan(32 * 1024);
+      const sidecar = chunksWith('createTracecar');
+      expect(sidecar.length, 'the sidecar is bundled somewhere in dist/cli').toBeGreaterThan(0);
+      expect(files.filter((f) => sidecar.includes(f)), 'the sidecar was loaded').toEqual([]);
+    });
+  }
+
+  it('a start from flags loads no YAML parser, schema compiler or OTLP codec; a config file and a POST /v1/traces load theirs', async () => {
+    const codec = chunksWith('ExportTraceServiceRequest');
+    expect(codec.length, 'the OTLP receiver codec is bundled somewhere in dist/cli').toBeGreaterThan(0);
+
+    const rec = recording();
+    const cli = await startCli(['--target', target, '--port', '127.0.0.1:0', '--admin-port', '0'], { nodeArgs: rec.nodeArgs, env: rec.env });
+    expect((await fetch(`http://127.0.0.1:${cli.ingressPort}/`)).status).toBe(200);
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+    const plain = rec.loaded();
+    expect(fromDependency(plain, 'yaml'), 'yaml').toEqual([]);
+    expect(ajvCompiler(plain), 'ajv compiler').toEqual([]);
+    expect(plain.filter((f) => codec.includes(f)), 'OTLP codec').toEqual([]);
+
+    const config = join(dir, 'tracecar.yaml');
+    writeFileSync(config, `ingress:\n  target: ${target}\n  listen: 127.0.0.1:0\nadmin:\n  listen: 127.0.0.1:0\n`);
+    const rec2 = recording();
+    const cli2 = await startCli(['--config', config], { nodeArgs: rec2.nodeArgs, env: rec2.env });
+    const posted = await fetch(`http://127.0.0.1:${cli2.adminPort}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(posted.status).toBe(200);
+    cli2.child.kill('SIGTERM');
+    expect(await cli2.exited).toBe(0);
+    const withFile = rec2.loaded();
+    expect(fromDependency(withFile, 'yaml').length).toBeGreaterThan(0);
+    expect(withFile.filter((f) => codec.includes(f)).length).toBeGreaterThan(0);
+    expect(ajvCompiler(withFile), 'ajv compiler').toEqual([]);
+  });
+});

@@ -1,0 +1,14 @@
+// `node --import ./record-loads.mjs …`: records the URL of every module the process loads, ES
+// modules and CommonJS alike (node:module registerHooks, Node ≥ 22.15), and writes them as a JSON
+// array to the file named by TRACECAR_RECORD_LOADS when the process exits.
+import { writeFileSync } from 'node:fs';
+import { registerHooks } from 'node:module';
+
+const loaded = [];
+registerHooks({
+  load(url, context, nextLoad) {
+    loaded.push(url);
+    return nextLoad(url, context);
+  },
+});
+process.on('exit', () => writeFileSync(process.env.TRACECAR_RECORD_LOADS, JSON.stringify(loaded)));
