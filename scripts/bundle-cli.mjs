@@ -47,7 +47,9 @@ const result = await build({
   // ES module builds first where a package has one (the OpenTelemetry packages): esbuild drops
   // what is not used from those (all but a few of semantic-conventions' 170 KiB of names).
   mainFields: ['module', 'main'],
-  // Smaller source to parse and keep in memory; names stay, so stack traces still read.
+  // Less source to parse and keep in memory (measured: 2 MiB of idle RSS). Identifiers stay: stack
+  // traces and pino's `err.type` name the real functions and classes; `node --enable-source-maps`
+  // maps positions back to src/ through the .map written next to each chunk.
   minifyWhitespace: true,
   minifySyntax: true,
   sourcemap: true,
