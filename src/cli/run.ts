@@ -24,6 +24,18 @@ export async function runSidecar(cmd: CliCommand, version: string, fail: (err: u
   const tracecar = createTracecar(config);
   const addr = await tracecar.listen();
 
+  // Where `tracecar health` (a container HEALTHCHECK) finds the addresses bound from flags it cannot see;
+  // written before the banner, so that whoever waits for the banner finds it.
+  const healthFile = process.env[HEALTH_FILE_VARIABLE]?.trim();
+  if (healthFile) {
+    try {
+      writeHealthFile(healthFile, addr);
+      process.on('exit', () => removeHealthFile(healthFile));
+    } catch (err) {
+      process.stderr.write(`tracecar: cannot write ${HEALTH_FILE_VARIABLE}=${healthFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); \`tracecar health\` will read the config instead\n`);
+    }
+  }
+
   const where = config.export.otlp.endpoint ? `${otlpProtocolLabel(config.export.otlp.protocol)} ${config.export.otlp.endpoint}` : 'terminal';
   const lines = [
     `tracecar ${version}  service=${config.service.name}`,
@@ -34,17 +46,6 @@ export async function runSidecar(cmd: CliCommand, version: string, fail: (err: u
   process.stderr.write(`${lines.join('\n')}\n`);
   // After the ingress listens: the first start of a version writes its cache here, not on the way up.
   setImmediate(flushCompileCacheQuietly);
-
-  // Where `tracecar health` (a container HEALTHCHECK) finds the addresses bound from flags it cannot see.
-  const healthFile = process.env[HEALTH_FILE_VARIABLE]?.trim();
-  if (healthFile) {
-    try {
-      writeHealthFile(healthFile, addr);
-      process.on('exit', () => removeHealthFile(healthFile));
-    } catch (err) {
-      process.stderr.write(`tracecar: cannot write ${HEALTH_FILE_VARIABLE}=${healthFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); \`tracecar health\` will read the config instead\n`);
-    }
-  }
 
   const watcher = file
     ? watchConfig(file, {
