@@ -53,6 +53,7 @@ const result = await build({
   minifyWhitespace: true,
   minifySyntax: true,
   sourcemap: true,
+  sourcesContent: false, // positions are what stack traces need; the package stays small
   // Bundled CommonJS dependencies call require() for Node built-ins: give every chunk one.
   banner: { js: "import { createRequire as __tracecarCreateRequire } from 'node:module'; const require = __tracecarCreateRequire(import.meta.url);" },
   plugins: [ownModuleUrl],
