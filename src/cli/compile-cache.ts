@@ -7,22 +7,13 @@
  */
 import * as nodeModule from 'node:module';
 
-/** Optional: the functions exist from Node 22.1 (enable) and 22.10 (flush). */
-const api = nodeModule as { enableCompileCache?: () => unknown; flushCompileCache?: () => void };
+/** Optional: enableCompileCache exists from Node 22.1. */
+const api = nodeModule as { enableCompileCache?: () => unknown };
 
 export function enableCompileCacheQuietly(): void {
   try {
     api.enableCompileCache?.();
   } catch {
     // An unusable cache never stops tracecar.
-  }
-}
-
-/** Writes what was compiled so far, so that a sidecar killed later (SIGKILL) still left its cache. */
-export function flushCompileCacheQuietly(): void {
-  try {
-    api.flushCompileCache?.();
-  } catch {
-    // As above.
   }
 }

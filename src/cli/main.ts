@@ -36,8 +36,12 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${version()}\n`);
     return;
   }
-  // Every other command loads modules: compile them from the on-disk cache when there is one.
-  enableCompileCacheQuietly();
+  if (cmd.kind !== 'run') {
+    // A short-lived command (health runs every 10 s as a HEALTHCHECK) compiles its modules from the
+    // on-disk cache. The sidecar does not: the cache saves it ~15 ms of CPU once, and the code it
+    // deserializes holds ~1 MiB for the life of the process (docs/performance.md).
+    enableCompileCacheQuietly();
+  }
   if (cmd.kind === 'health') {
     const { checkHealth, healthTargets } = await import('./health.js');
     const targets = healthTargets({ configFile: cmd.configFile, overrides: cmd.overrides, explicit: cmd.explicit ?? false, env: process.env });

@@ -9,7 +9,6 @@ import { watchConfig } from '../config/watch.js';
 import { createTracecar } from '../tracecar.js';
 import { displayUrl } from '../proxy/listen.js';
 import type { CliCommand } from './args.js';
-import { flushCompileCacheQuietly } from './compile-cache.js';
 import { HEALTH_FILE_VARIABLE, removeHealthFile, writeHealthFile } from './health.js';
 
 export async function runSidecar(cmd: CliCommand, version: string, fail: (err: unknown) => never): Promise<void> {
@@ -44,8 +43,6 @@ export async function runSidecar(cmd: CliCommand, version: string, fail: (err: u
     `  traces   ${where}${addr.viewerUrl ? ` + viewer ${addr.viewerUrl}` : ''}`,
   ];
   process.stderr.write(`${lines.join('\n')}\n`);
-  // After the ingress listens: the first start of a version writes its cache here, not on the way up.
-  setImmediate(flushCompileCacheQuietly);
 
   const watcher = file
     ? watchConfig(file, {
