@@ -5,7 +5,7 @@
  * h2c:// and h2 targets. Built once at start; a reload that changes a target's TLS files gets new
  * connections for it, and the ones no target uses any more are closed once idle.
  */
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import type { Http2Config, TimeoutConfig } from '../config/types.js';
 import type { TargetSpec } from '../config/targets.js';
 import { H2Pool } from './h2-pool.js';
