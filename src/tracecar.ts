@@ -27,8 +27,6 @@ export type { TracecarConfig } from './config/types.js';
 export interface TracecarOptions {
   /** Logger for lifecycle and access lines. @default pino to stdout (pretty on a TTY) */
   logger?: Logger;
-  /** Export mode for OTLP (tests pick inline to avoid worker start-up). */
-  exportMode?: 'worker' | 'inline';
 }
 
 export interface TracecarAddresses {
@@ -94,7 +92,6 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
     color: process.stdout.isTTY === true,
     traceLink: (traceId) => (addresses?.viewerUrl ? traceLink(addresses.viewerUrl, traceId) : undefined),
     resource: runtime.resource,
-    exportMode: options.exportMode,
     requestFinished: (hop) => {
       metrics.requestFinished(hop.side, hop.route, hop.method, hop.status, hop.durationMs);
       drain.finished();

@@ -4,7 +4,7 @@
  * the request path: each is a label lookup and an increment.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ExportQueueStats } from '../telemetry/export/index.js';
+import { DROP_REASONS, type ExportQueueStats } from '../telemetry/export/index.js';
 import { knownMethod } from '../telemetry/http-method.js';
 
 export type Side = 'ingress' | 'egress';
@@ -193,12 +193,24 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
   }
 
   mirroredCounter('tracecar_spans_exported_total', 'Spans delivered by the OTLP exporter.', () => readExport()?.exported);
-  mirroredCounter('tracecar_spans_dropped_total', 'Spans dropped before export (queue full or failed batch).', () => readExport()?.dropped);
+  new Counter({
+    name: 'tracecar_spans_dropped_total',
+    help: 'Spans that will never reach the collector, by reason: queue_full, retries_exhausted, non_retryable, rejected (partial success), shutdown, invalid.',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+    collect() {
+      const stats = readExport();
+      if (stats === undefined) return;
+      this.reset();
+      for (const reason of DROP_REASONS) this.inc({ reason }, stats.droppedByReason?.[reason] ?? 0);
+    },
+  });
+  mirroredCounter('tracecar_spans_retried_total', 'Spans sent again after a retryable export failure of their batch (once per retry).', () => readExport()?.retried);
   mirroredGauge('tracecar_spans_queued', 'Spans waiting in the export queue.', () => readExport()?.queued);
-  mirroredCounter('tracecar_export_failures_total', 'OTLP export batches that failed.', () => readExport()?.failedExports);
+  mirroredCounter('tracecar_export_failures_total', 'OTLP export calls (batches) that failed, retried afterwards or not.', () => readExport()?.failedExports);
   mirroredGauge('tracecar_store_traces', 'Traces held by the admin trace store.', () => readStore()?.traces);
   mirroredGauge('tracecar_store_spans', 'Spans held by the admin trace store.', () => readStore()?.spans);
-  mirroredGauge('tracecar_store_bytes', 'Estimated bytes held by the admin trace store.', () => readStore()?.bytes);
+  mirroredGauge('tracecar_store_bytes', 'Bytes held by the admin trace store (span encodings, kept strings, per-span and per-trace overhead).', () => readStore()?.bytes);
   mirroredGauge('tracecar_chaos_active_faults', 'Chaos faults in progress now, counted against chaos.maxActiveFaults (Envoy active_faults).', () => readChaos()?.active);
   mirroredCounter(
     'tracecar_chaos_faults_overflow_total',

@@ -33,6 +33,7 @@ export const DEFAULTS: TracecarConfig = {
     maxQueueSize: 2048,
     maxExportBatchSize: 512,
     scheduledDelay: 1000,
+    retry: { initialBackoff: 500, maxBackoff: 5_000, maxElapsed: 60_000 },
   },
   sampling: {
     default: { ratio: 1 },

@@ -41,6 +41,7 @@ const STARTUP_ONLY = [
   'export.maxQueueSize',
   'export.maxExportBatchSize',
   'export.scheduledDelay',
+  'export.retry',
   'admin.viewer',
   'admin.receiveOtlp',
   'admin.store',

@@ -127,6 +127,17 @@ export interface ExportConfig {
   maxExportBatchSize: number;
   /** @default 1000 */
   scheduledDelay: number;
+  /** Retry of batches that failed with a retryable error (collector down, restarting, overloaded). */
+  retry: ExportRetryConfig;
+}
+
+export interface ExportRetryConfig {
+  /** Wait before the first retry, milliseconds. @default 500 */
+  initialBackoff: number;
+  /** Longest wait between retries (the wait doubles up to it), milliseconds. @default 5000 */
+  maxBackoff: number;
+  /** A batch is dropped once retried this long after its first failure; 0 = no retry. @default 60000 */
+  maxElapsed: number;
 }
 
 export interface MatchConfig {

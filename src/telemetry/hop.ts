@@ -63,7 +63,8 @@ export const TC = {
 
 /**
  * Everything the request path learns about one proxied request, kept as plain fields; attributes
- * are only built (in toSpanRecord) when the span will actually be exported or stored.
+ * are only derived (hopAttributes) when the span leaves the process: written straight into OTLP
+ * protobuf at span end, or built as an object when the admin API asks for the span.
  */
 export class Hop {
   traceId = '';
@@ -187,58 +188,121 @@ export interface ResourceInfo {
   resource: Attributes;
 }
 
-export function toSpanRecord(hop: Hop, res: ResourceInfo): SpanRecord {
-  const a: Attributes = {};
+/**
+ * Receives a span's attributes in order, typed; the OTLP encoder (telemetry/otlp/encode.ts) writes
+ * them straight into protobuf, toSpanRecord collects them into an object. One mapping from Hop to
+ * attributes (hopAttributes) serves both, so the wire and the store never disagree.
+ */
+export interface AttributeSink {
+  str(key: string, value: string): void;
+  /** An integer (status codes, ports, byte counts). */
+  int(key: string, value: number): void;
+  /** Any other value (the stages' extra attributes). */
+  any(key: string, value: Attributes[string]): void;
+}
+
+/** The attribute keys hopAttributes can write before the extras (an extra with one of these keys replaces it). */
+export const HOP_ATTRIBUTE_KEYS: ReadonlySet<string> = new Set([
+  ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_REQUEST_METHOD_ORIGINAL, ATTR_URL_PATH, ATTR_URL_QUERY, ATTR_URL_SCHEME, ATTR_HTTP_ROUTE,
+  ATTR_CLIENT_ADDRESS, ATTR_URL_FULL, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT, ATTR_NETWORK_PEER_ADDRESS, ATTR_NETWORK_PEER_PORT,
+  ATTR_PEER_SERVICE, ATTR_NETWORK_PROTOCOL_VERSION, ATTR_USER_AGENT_ORIGINAL, ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_REQUEST_BODY_SIZE, ATTR_HTTP_RESPONSE_BODY_SIZE, TC.side, TC.correlationId, TC.correlationSource,
+  TC.correlationRejected, TC.samplingRule, TC.samplingReason, TC.samplingKept, TC.errorCode, ATTR_ERROR_TYPE,
+  ATTR_RPC_SYSTEM_NAME, ATTR_RPC_METHOD, ATTR_RPC_STATUS_CODE, LEGACY_RPC.system, LEGACY_RPC.service, LEGACY_RPC.grpcStatusCode,
+]);
+
+/** The span's attributes, in the order they go out; `extra` (set by stages) last. */
+export function hopAttributes(hop: Hop, a: AttributeSink): void {
   const method = knownMethod(hop.method);
-  a[ATTR_HTTP_REQUEST_METHOD] = method;
-  if (method === HTTP_REQUEST_METHOD_VALUE_OTHER) a[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = hop.method;
+  a.str(ATTR_HTTP_REQUEST_METHOD, method);
+  if (method === HTTP_REQUEST_METHOD_VALUE_OTHER) a.str(ATTR_HTTP_REQUEST_METHOD_ORIGINAL, hop.method);
   if (hop.kind === 'server') {
-    a[ATTR_URL_PATH] = hop.path;
-    if (hop.query) a[ATTR_URL_QUERY] = hop.query;
-    a[ATTR_URL_SCHEME] = hop.scheme;
-    a[ATTR_HTTP_ROUTE] = hop.route;
-    if (hop.clientAddress) a[ATTR_CLIENT_ADDRESS] = boundedValue(hop.clientAddress, ATTRIBUTE_LIMITS.clientAddress);
+    a.str(ATTR_URL_PATH, hop.path);
+    if (hop.query) a.str(ATTR_URL_QUERY, hop.query);
+    a.str(ATTR_URL_SCHEME, hop.scheme);
+    a.str(ATTR_HTTP_ROUTE, hop.route);
+    if (hop.clientAddress) a.str(ATTR_CLIENT_ADDRESS, boundedValue(hop.clientAddress, ATTRIBUTE_LIMITS.clientAddress));
   } else if (hop.urlFull) {
-    a[ATTR_URL_FULL] = hop.urlFull;
+    a.str(ATTR_URL_FULL, hop.urlFull);
   }
-  if (hop.serverAddress) a[ATTR_SERVER_ADDRESS] = boundedValue(hop.serverAddress, ATTRIBUTE_LIMITS.serverAddress);
-  if (hop.serverPort !== undefined) a[ATTR_SERVER_PORT] = hop.serverPort;
-  if (hop.peerAddress) a[ATTR_NETWORK_PEER_ADDRESS] = hop.peerAddress;
-  if (hop.peerPort !== undefined) a[ATTR_NETWORK_PEER_PORT] = hop.peerPort;
-  if (hop.peerService) a[ATTR_PEER_SERVICE] = hop.peerService;
-  a[ATTR_NETWORK_PROTOCOL_VERSION] = hop.httpVersion;
-  if (hop.userAgent) a[ATTR_USER_AGENT_ORIGINAL] = boundedValue(hop.userAgent, ATTRIBUTE_LIMITS.userAgent);
-  if (hop.status > 0) a[ATTR_HTTP_RESPONSE_STATUS_CODE] = hop.status;
-  a[ATTR_HTTP_REQUEST_BODY_SIZE] = hop.requestBytes;
-  a[ATTR_HTTP_RESPONSE_BODY_SIZE] = hop.responseBytes;
-  a[TC.side] = hop.side;
-  a[TC.correlationId] = hop.correlationId;
-  if (hop.correlationSource !== 'incoming') a[TC.correlationSource] = hop.correlationSource;
-  if (hop.correlationRejected !== undefined) a[TC.correlationRejected] = hop.correlationRejected;
-  if (hop.samplingRule) a[TC.samplingRule] = hop.samplingRule;
-  if (hop.samplingReason) a[TC.samplingReason] = hop.samplingReason;
-  if (hop.keptBy) a[TC.samplingKept] = hop.keptBy;
-  if (hop.errorCode) a[TC.errorCode] = hop.errorCode;
-  const isError = hop.isError;
-  if (isError) a[ATTR_ERROR_TYPE] = hop.errorType ?? String(hop.status);
+  if (hop.serverAddress) a.str(ATTR_SERVER_ADDRESS, boundedValue(hop.serverAddress, ATTRIBUTE_LIMITS.serverAddress));
+  if (hop.serverPort !== undefined) a.int(ATTR_SERVER_PORT, hop.serverPort);
+  if (hop.peerAddress) a.str(ATTR_NETWORK_PEER_ADDRESS, hop.peerAddress);
+  if (hop.peerPort !== undefined) a.int(ATTR_NETWORK_PEER_PORT, hop.peerPort);
+  if (hop.peerService) a.str(ATTR_PEER_SERVICE, hop.peerService);
+  a.str(ATTR_NETWORK_PROTOCOL_VERSION, hop.httpVersion);
+  if (hop.userAgent) a.str(ATTR_USER_AGENT_ORIGINAL, boundedValue(hop.userAgent, ATTRIBUTE_LIMITS.userAgent));
+  if (hop.status > 0) a.int(ATTR_HTTP_RESPONSE_STATUS_CODE, hop.status);
+  a.int(ATTR_HTTP_REQUEST_BODY_SIZE, hop.requestBytes);
+  a.int(ATTR_HTTP_RESPONSE_BODY_SIZE, hop.responseBytes);
+  a.str(TC.side, hop.side);
+  a.str(TC.correlationId, hop.correlationId);
+  if (hop.correlationSource !== 'incoming') a.str(TC.correlationSource, hop.correlationSource);
+  if (hop.correlationRejected !== undefined) a.str(TC.correlationRejected, hop.correlationRejected);
+  if (hop.samplingRule) a.str(TC.samplingRule, hop.samplingRule);
+  if (hop.samplingReason) a.str(TC.samplingReason, hop.samplingReason);
+  if (hop.keptBy) a.str(TC.samplingKept, hop.keptBy);
+  if (hop.errorCode) a.str(TC.errorCode, hop.errorCode);
+  // error.type: tracecar's own cause, else a failed gRPC call's status name, else the HTTP status.
+  if (hop.isError) a.str(ATTR_ERROR_TYPE, hop.errorType ?? (hop.grpcStatus !== undefined ? grpcStatusName(hop.grpcStatus) : String(hop.status)));
   if (hop.rpc) rpcAttributes(a, hop);
-  if (isError && hop.errorType === undefined && hop.grpcStatus !== undefined) a[ATTR_ERROR_TYPE] = grpcStatusName(hop.grpcStatus);
-  if (hop.extra) Object.assign(a, hop.extra);
-  const status: SpanStatus = isError ? { code: 'error', message: hop.errorMessage ?? statusMessage(hop) } : { code: 'unset' };
+  const extra = hop.extra;
+  if (extra) for (const key in extra) a.any(key, extra[key]!);
+}
+
+/** Whether an extra attribute replaces one hopAttributes wrote before it (then the key must appear once). */
+export function extraOverridesBase(hop: Hop): boolean {
+  const extra = hop.extra;
+  if (extra) for (const key in extra) if (HOP_ATTRIBUTE_KEYS.has(key)) return true;
+  return false;
+}
+
+/** W3C trace flags as the span goes out: 0x01 sampled, 0x02 random. */
+export function hopTraceFlags(hop: Hop): number {
+  return (hop.sampled ? 1 : 0) | (hop.random ? 2 : 0);
+}
+
+/** The span status: ERROR with a message per isError, else UNSET. */
+export function hopStatus(hop: Hop): SpanStatus {
+  return hop.isError ? { code: 'error', message: hop.errorMessage ?? statusMessage(hop) } : { code: 'unset' };
+}
+
+class ObjectAttributes implements AttributeSink {
+  readonly out: Attributes = {};
+  str(key: string, value: string): void {
+    this.out[key] = value;
+  }
+  int(key: string, value: number): void {
+    this.out[key] = value;
+  }
+  any(key: string, value: Attributes[string]): void {
+    this.out[key] = value;
+  }
+}
+
+/** The attributes as one object (a later key replaces an earlier one in place, as Object.assign does). */
+export function hopAttributeObject(hop: Hop): Attributes {
+  const sink = new ObjectAttributes();
+  hopAttributes(hop, sink);
+  return sink.out;
+}
+
+/** The span as a plain SpanRecord: for OTLP/JSON export and for tests; OTLP protobuf is encoded from the Hop directly. */
+export function toSpanRecord(hop: Hop, res: ResourceInfo): SpanRecord {
   return {
     traceId: hop.traceId,
     spanId: hop.spanId,
     parentSpanId: hop.parentSpanId,
     traceState: hop.traceState,
-    traceFlags: (hop.sampled ? 1 : 0) | (hop.random ? 2 : 0),
+    traceFlags: hopTraceFlags(hop),
     name: hop.name,
     kind: hop.kind,
     startTime: hop.startTime,
     endTime: hop.endTime,
-    attributes: a,
+    attributes: hopAttributeObject(hop),
     events: hop.events,
     links: hop.links,
-    status,
+    status: hopStatus(hop),
     service: res.service,
     resource: res.resource,
     scope: 'tracecar',
@@ -254,18 +318,18 @@ function statusMessage(hop: Hop): string {
 }
 
 /** OpenTelemetry RPC attributes of a gRPC call, in the names grpc.attributes asks for. */
-function rpcAttributes(a: Attributes, hop: Hop): void {
+function rpcAttributes(a: AttributeSink, hop: Hop): void {
   const rpc = hop.rpc!;
   if (hop.rpcAttributes !== 'legacy') {
-    a[ATTR_RPC_SYSTEM_NAME] = RPC_SYSTEM_NAME_VALUE_GRPC;
-    a[ATTR_RPC_METHOD] = rpc.full;
-    if (hop.grpcStatus !== undefined) a[ATTR_RPC_STATUS_CODE] = grpcStatusName(hop.grpcStatus);
+    a.str(ATTR_RPC_SYSTEM_NAME, RPC_SYSTEM_NAME_VALUE_GRPC);
+    a.str(ATTR_RPC_METHOD, rpc.full);
+    if (hop.grpcStatus !== undefined) a.str(ATTR_RPC_STATUS_CODE, grpcStatusName(hop.grpcStatus));
   }
   if (hop.rpcAttributes !== 'current') {
-    a[LEGACY_RPC.system] = LEGACY_RPC.grpc;
-    a[LEGACY_RPC.service] = rpc.service;
+    a.str(LEGACY_RPC.system, LEGACY_RPC.grpc);
+    a.str(LEGACY_RPC.service, rpc.service);
     // The legacy rpc.method is the method alone; with "both", the current full form wins.
-    if (hop.rpcAttributes === 'legacy') a[ATTR_RPC_METHOD] = rpc.method;
-    if (hop.grpcStatus !== undefined) a[LEGACY_RPC.grpcStatusCode] = hop.grpcStatus;
+    if (hop.rpcAttributes === 'legacy') a.str(ATTR_RPC_METHOD, rpc.method);
+    if (hop.grpcStatus !== undefined) a.int(LEGACY_RPC.grpcStatusCode, hop.grpcStatus);
   }
 }

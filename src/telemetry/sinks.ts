@@ -7,7 +7,7 @@
 import type { TracecarConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { createAccessLog } from './access-log.js';
-import { createSpanExporter, type ExportMode, type SpanExporter } from './export/index.js';
+import { createSpanExporter, type SpanExporter } from './export/index.js';
 import { createFinisher, type FinishContext, type SpanSink } from './finish.js';
 import type { Hop, ResourceInfo } from './hop.js';
 import { createTraceStore, type TraceStore } from './store.js';
@@ -32,7 +32,6 @@ export interface TelemetrySinksOptions {
   /** The viewer's link to a trace, once the viewer listens (pretty access lines show it). */
   traceLink(traceId: string): string | undefined;
   resource: ResourceInfo;
-  exportMode?: ExportMode;
   /** After a request's span ended (metrics, drain accounting). */
   requestFinished(hop: Hop): void;
 }
@@ -48,18 +47,19 @@ export function createTelemetrySinks(config: TracecarConfig, options: TelemetryS
         maxQueueSize: config.export.maxQueueSize,
         maxExportBatchSize: config.export.maxExportBatchSize,
         scheduledDelay: config.export.scheduledDelay,
+        retry: config.export.retry,
         resource: { serviceName: config.service.name, attributes: options.resource.resource as Record<string, string> },
-        mode: options.exportMode,
         onError: (err) => {
-          const code = (err as { code?: string }).code;
-          logger.warn({ code, err: err.message }, code === 'TRC_ERR_EXPORT_QUEUE_FULL' ? 'span queue full: spans dropped' : 'span export failed');
+          const { code, hint } = err as { code?: string; hint?: string };
+          logger.warn({ code, err: err.message, ...(hint ? { hint } : {}) }, code === 'TRC_ERR_EXPORT_QUEUE_FULL' ? 'span queue full: spans dropped' : 'span export failed');
         },
+        onRecovered: (message, fields) => logger.info(fields, message),
       })
     : undefined;
   const store = createTraceStore(config.admin.store);
 
   const sinks: SpanSink[] = [];
-  if (exporter) sinks.push({ add: (span) => exporter.enqueue(span) });
+  if (exporter) sinks.push(exporter);
   if (config.admin.listen !== null) sinks.push(store);
 
   const accessLog = createAccessLog(logger, options.accessLog, options.traceLink, options.color);

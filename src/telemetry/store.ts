@@ -1,16 +1,27 @@
 /**
- * The in-memory trace store behind the admin viewer: the last N traces, bounded by count and by an
- * estimated byte budget. Spans (this process's own and those received over OTLP) are grouped by trace
- * id; whole traces leave oldest-first. add() is O(attributes of the span) with no scans, so the proxy
- * can call it on the request path; listing and summaries are computed when the admin API asks.
+ * The in-memory trace store behind the admin viewer: the last N traces, bounded by count and by a
+ * byte budget. Spans (this process's own and those received over OTLP) are grouped by trace id;
+ * whole traces leave oldest-first.
+ *
+ * A span is kept compact: the few fields listing, filtering and summaries read (ids, name, kind,
+ * service, times, HTTP status, error verdict and cause, correlation id, called peer) plus its OTLP
+ * protobuf encoding as a one-byte string — the bytes span end already encoded for the exporter, or
+ * that add() encodes for a received span. Attributes, events and links are decoded from those bytes
+ * only when the API asks for the trace (get()). The byte budget counts what a span really holds:
+ * its encoding and the strings it keeps, plus a fixed overhead per span and per trace measured
+ * with V8's heap statistics (bench/store-add.mjs prints the check).
  */
-import type { AttributeValue, SpanRecord } from './span.js';
-import { grpcStatusName } from '../grpc/index.js';
+import type { FinishedSpan, SpanSink } from './finish.js';
+import { extraOverridesBase, hopAttributeObject, type Hop, type ResourceInfo } from './hop.js';
+import { decodeSpanField } from './otlp/decode.js';
+import { SpanEncoder } from './otlp/encode.js';
+import { ProtoWriter } from './otlp/writer.js';
+import type { Attributes, SpanKindName, SpanRecord } from './span.js';
 
 export interface TraceStoreOptions {
   /** Traces kept; the oldest whole trace leaves first. @default 1000 */
   maxTraces: number;
-  /** Estimated bytes of span data kept (a budget, not an exact heap measure). @default 64 MiB */
+  /** Bytes of span data kept: encodings, kept strings and per-span/per-trace overheads. @default 64 MiB */
   maxBytes: number;
   /** Spans kept per trace; further spans of that trace are dropped and counted. @default 5000 */
   maxSpansPerTrace?: number;
@@ -43,8 +54,6 @@ export interface TraceSummary {
   rootService: string;
   /** http.response.status_code of the root span, if any. */
   rootStatusCode?: number;
-  /** gRPC status name of the root span (rpc.status_code), if it is a gRPC call. */
-  rootRpcStatus?: string;
   services: string[];
   /** Epoch milliseconds. */
   startTime: number;
@@ -73,8 +82,6 @@ export interface ErrorPattern {
   kind: SpanRecord['kind'];
   /** http.response.status_code, when the span has one. */
   statusCode?: number;
-  /** gRPC status name (rpc.status_code), when the span is a gRPC call: patterns group by it. */
-  rpcStatus?: string;
   /** error.type, or the span status message. */
   cause?: string;
   count: number;
@@ -118,10 +125,12 @@ export interface TraceStoreStats {
   droppedSpans: number;
 }
 
-export interface TraceStore {
-  /** Keep a finished span. Never throws. */
+export interface TraceStore extends SpanSink {
+  /** Keep a span given as a record (received over OTLP, or built by a test). Never throws. */
   add(span: SpanRecord): void;
   list(filter?: TraceFilter): TraceSummary[];
+  /** The summary of one trace (what list() shows for it), or undefined when not stored. O(1). */
+  summaryOf(traceId: string): TraceSummary | undefined;
   /** The trace's spans ordered by start time, or undefined when not (or no longer) stored. */
   get(traceId: string): SpanRecord[] | undefined;
   summary(): StoreSummary;
@@ -133,9 +142,38 @@ export interface TraceStore {
 
 export const CORRELATION_ATTRIBUTES = ['tracecar.correlation_id', 'http.request.header.x-request-id'] as const;
 
+/** One stored span: what listing and summaries read, and its OTLP bytes for everything else. */
+class StoredSpan {
+  constructor(
+    readonly spanId: string,
+    readonly parentSpanId: string | undefined,
+    readonly name: string,
+    readonly kind: SpanKindName,
+    readonly service: string,
+    readonly startTime: number,
+    readonly endTime: number,
+    /** http.response.status_code (or the older http.status_code). */
+    readonly statusCode: number | undefined,
+    /** The store's error rule: status ERROR, or a SERVER span that answered 5xx. */
+    readonly error: boolean,
+    /** error.type, or the status message. */
+    readonly cause: string | undefined,
+    readonly correlationId: string | undefined,
+    /** Who a CLIENT span called: peer.service, else server.address. */
+    readonly peer: string | undefined,
+    /** Resource attributes other than service.name (shared between spans of one process or request). */
+    readonly resource: Attributes | undefined,
+    readonly scope: string | undefined,
+    /** Events and links carry an `attributes` object even when empty (the shape of received spans). */
+    readonly emptyAttributes: boolean,
+    /** The span's OTLP protobuf (a ScopeSpans `spans` field), one character per byte. */
+    readonly data: string,
+  ) {}
+}
+
 interface TraceEntry {
   traceId: string;
-  spans: SpanRecord[];
+  spans: StoredSpan[];
   /** Span id index, built only once a trace grows large (most traces hold a handful of spans). */
   spanIndex?: Set<string>;
   bytes: number;
@@ -152,62 +190,61 @@ interface TraceEntry {
   summary?: TraceSummary;
 }
 
-const SPAN_OVERHEAD = 360;
+/**
+ * Heap bytes a stored span holds besides its encoding and strings (the StoredSpan object, its two
+ * boxed times, the one-byte string header, its slot in the trace's array), and a trace besides its
+ * spans (entry object, arrays, Map slot, trace id, a cached summary). Measured with
+ * v8.getHeapStatistics() over 100k spans on Node 22 (bench/store-add.mjs re-measures and prints
+ * the ratio of real heap growth to stats().bytes).
+ */
+export const SPAN_OVERHEAD_BYTES = 232;
+export const TRACE_OVERHEAD_BYTES = 520;
 /** Past this many spans a trace gets a Set index for de-duplication. */
 const SPAN_INDEX_FROM = 32;
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 1000;
+
+/** Heap bytes one stored one-byte string of this length takes (16-byte header, 8-byte aligned). */
+function stringBytes(s: string | undefined): number {
+  return s === undefined ? 0 : 16 + ((s.length + 7) & ~7);
+}
+
+function storedBytes(s: StoredSpan): number {
+  return (
+    SPAN_OVERHEAD_BYTES +
+    stringBytes(s.data) +
+    stringBytes(s.spanId) +
+    stringBytes(s.name) +
+    stringBytes(s.parentSpanId) +
+    stringBytes(s.cause) +
+    stringBytes(s.correlationId) +
+    stringBytes(s.peer)
+  );
+}
 
 function hasSpan(entry: TraceEntry, spanId: string): boolean {
   if (entry.spanIndex) return entry.spanIndex.has(spanId);
   for (const s of entry.spans) if (s.spanId === spanId) return true;
   return false;
 }
-const ATTR_OVERHEAD = 48;
-const DEFAULT_LIMIT = 100;
-const MAX_LIMIT = 1000;
 
-function valueBytes(v: AttributeValue): number {
-  if (typeof v === 'string') return 16 + v.length * 2;
-  if (Array.isArray(v)) {
-    let n = 16;
-    for (const x of v) n += typeof x === 'string' ? 16 + x.length * 2 : 8;
-    return n;
-  }
-  return 8;
-}
-
-function attributesBytes(attrs: Record<string, AttributeValue> | undefined): number {
-  if (!attrs) return 0;
-  let n = 0;
-  for (const key in attrs) n += ATTR_OVERHEAD + key.length * 2 + valueBytes(attrs[key]);
-  return n;
-}
-
-/** A rough, stable estimate of the memory one span record holds (resource objects are shared, not counted). */
-export function estimateSpanBytes(span: SpanRecord): number {
-  let n = SPAN_OVERHEAD + (span.name.length + span.service.length + (span.traceState?.length ?? 0)) * 2;
-  n += attributesBytes(span.attributes);
-  for (const e of span.events) n += 64 + e.name.length * 2 + attributesBytes(e.attributes);
-  for (const l of span.links) n += 160 + attributesBytes(l.attributes);
-  if (span.status.message) n += span.status.message.length * 2;
-  return n;
-}
-
-export function httpStatusOf(span: SpanRecord): number | undefined {
-  const v = span.attributes['http.response.status_code'] ?? span.attributes['http.status_code'];
+function statusOfAttributes(attributes: Attributes): number | undefined {
+  const v = attributes['http.response.status_code'] ?? attributes['http.status_code'];
   const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
-/**
- * The gRPC status name of a span: rpc.status_code (current conventions, a name), or the integer
- * rpc.grpc.status_code of the older ones.
- */
-export function rpcStatusOf(span: SpanRecord): string | undefined {
-  const v = span.attributes['rpc.status_code'] ?? span.attributes['rpc.response.status_code'];
-  if (typeof v === 'string' && v !== '') return v;
-  const legacy = span.attributes['rpc.grpc.status_code'];
-  if (typeof legacy === 'number') return grpcStatusName(legacy);
+function correlationIdOfAttributes(attributes: Attributes): string | undefined {
+  for (const key of CORRELATION_ATTRIBUTES) {
+    const v = attributes[key];
+    if (typeof v === 'string' && v !== '') return v;
+    if (Array.isArray(v) && typeof v[0] === 'string' && v[0] !== '') return v[0];
+  }
   return undefined;
+}
+
+export function httpStatusOf(span: SpanRecord): number | undefined {
+  return statusOfAttributes(span.attributes);
 }
 
 /** A span counts as an error when its status says so or it is a SERVER span that answered 5xx. */
@@ -221,26 +258,125 @@ export function isErrorSpan(span: SpanRecord): boolean {
 }
 
 export function correlationIdOf(span: SpanRecord): string | undefined {
-  for (const key of CORRELATION_ATTRIBUTES) {
-    const v = span.attributes[key];
-    if (typeof v === 'string' && v !== '') return v;
-    if (Array.isArray(v) && typeof v[0] === 'string' && v[0] !== '') return v[0];
-  }
-  return undefined;
+  return correlationIdOfAttributes(span.attributes);
 }
 
-function causeOf(span: SpanRecord): string | undefined {
-  const t = span.attributes['error.type'];
+/** error.type, or the status message. */
+function causeOf(attributes: Attributes, statusMessage: string | undefined): string | undefined {
+  const t = attributes['error.type'];
   if (typeof t === 'string' && t !== '') return t;
-  if (span.status.message) return span.status.message;
-  return undefined;
+  return statusMessage || undefined;
+}
+
+function peerOf(attributes: Attributes): string | undefined {
+  const peer = attributes['peer.service'] ?? attributes['server.address'];
+  return typeof peer === 'string' && peer !== '' ? peer : undefined;
+}
+
+/** Attribute keys the stored fields are derived from: a stage's extra attribute with one of these needs the slow path. */
+const DERIVED_KEYS: ReadonlySet<string> = new Set([
+  'http.response.status_code',
+  'http.status_code',
+  'error.type',
+  'peer.service',
+  'server.address',
+  ...CORRELATION_ATTRIBUTES,
+]);
+
+function extraTouchesDerived(hop: Hop): boolean {
+  const extra = hop.extra;
+  if (extra) for (const key in extra) if (DERIVED_KEYS.has(key)) return true;
+  return false;
+}
+
+/** A span of this process, from its Hop and the encoding span end made. */
+function storedFromHop(hop: Hop, resource: ResourceInfo, data: string): StoredSpan {
+  if (hop.extra !== undefined && (extraTouchesDerived(hop) || extraOverridesBase(hop))) {
+    const attributes = hopAttributeObject(hop);
+    const statusCode = statusOfAttributes(attributes);
+    const error = hop.isError || (hop.kind === 'server' && statusCode !== undefined && statusCode >= 500);
+    const message = hop.isError ? (hop.errorMessage ?? `HTTP ${hop.status}`) : undefined;
+    return new StoredSpan(
+      hop.spanId, hop.parentSpanId, hop.name, hop.kind, resource.service, hop.startTime, hop.endTime, statusCode, error,
+      error ? causeOf(attributes, message) : undefined, correlationIdOfAttributes(attributes), peerOf(attributes),
+      resource.resource, 'tracecar', false, data,
+    );
+  }
+  const error = hop.isError;
+  return new StoredSpan(
+    hop.spanId,
+    hop.parentSpanId,
+    hop.name,
+    hop.kind,
+    resource.service,
+    hop.startTime,
+    hop.endTime,
+    hop.status > 0 ? hop.status : undefined,
+    error,
+    // error.type is written for every error span (hopAttributes), so it is the cause.
+    error ? (hop.errorType ?? String(hop.status)) : undefined,
+    hop.correlationId || undefined,
+    hop.peerService || hop.serverAddress || undefined,
+    resource.resource,
+    'tracecar',
+    false,
+    data,
+  );
+}
+
+function storedFromRecord(span: SpanRecord, data: string): StoredSpan {
+  const statusCode = statusOfAttributes(span.attributes);
+  const error = isErrorSpan(span);
+  const every = (list: ReadonlyArray<{ attributes?: Attributes }>): boolean => list.every((x) => x.attributes !== undefined);
+  return new StoredSpan(
+    span.spanId,
+    span.parentSpanId,
+    span.name,
+    span.kind,
+    span.service,
+    span.startTime,
+    span.endTime,
+    statusCode,
+    error,
+    error ? causeOf(span.attributes, span.status.message) : undefined,
+    correlationIdOfAttributes(span.attributes),
+    peerOf(span.attributes),
+    span.resource,
+    span.scope,
+    (span.events.length > 0 || span.links.length > 0) && every(span.events) && every(span.links),
+    data,
+  );
+}
+
+/** The stored span as the API shows it: fields it kept, the rest decoded from its bytes. */
+function toRecord(traceId: string, s: StoredSpan): SpanRecord {
+  const body = decodeSpanField(Buffer.from(s.data, 'latin1'), s.emptyAttributes);
+  return {
+    traceId,
+    spanId: s.spanId,
+    parentSpanId: s.parentSpanId,
+    traceState: body.traceState,
+    traceFlags: body.traceFlags,
+    name: s.name,
+    kind: s.kind,
+    startTime: s.startTime,
+    endTime: s.endTime,
+    attributes: body.attributes,
+    events: body.events,
+    links: body.links,
+    status: body.status,
+    service: s.service,
+    resource: s.resource,
+    scope: s.scope,
+    sampled: true,
+  };
 }
 
 /** Nearest-rank percentile of an ascending array. */
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
 }
 
 function round3(n: number): number {
@@ -264,6 +400,8 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
   let droppedSpans = 0;
   let version = 0;
   let summaryCache: { version: number; value: StoreSummary } | undefined;
+  /** Encodes spans given as records (received over OTLP). */
+  let recordEncoder: SpanEncoder | undefined;
 
   function evict(entry: TraceEntry): void {
     traces.delete(entry.traceId);
@@ -272,66 +410,83 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
     evictedTraces++;
   }
 
+  function insert(traceId: string, span: StoredSpan): void {
+    let entry = traces.get(traceId);
+    if (!entry) {
+      entry = {
+        traceId,
+        spans: [],
+        bytes: TRACE_OVERHEAD_BYTES,
+        start: span.startTime,
+        end: span.endTime,
+        services: [],
+        correlationIds: [],
+        errorCount: 0,
+      };
+      traces.set(traceId, entry);
+      totalBytes += TRACE_OVERHEAD_BYTES;
+    }
+    const bytes = storedBytes(span);
+    if (hasSpan(entry, span.spanId)) {
+      // The same span twice (e.g. also received over OTLP): keep the newer copy.
+      const i = entry.spans.findIndex((s) => s.spanId === span.spanId);
+      const old = entry.spans[i]!;
+      const oldBytes = storedBytes(old);
+      if (old.error) entry.errorCount--;
+      entry.spans[i] = span;
+      entry.bytes += bytes - oldBytes;
+      totalBytes += bytes - oldBytes;
+    } else {
+      if (entry.spans.length >= maxSpansPerTrace) {
+        droppedSpans++;
+        return;
+      }
+      entry.spans.push(span);
+      if (entry.spanIndex) entry.spanIndex.add(span.spanId);
+      else if (entry.spans.length > SPAN_INDEX_FROM) entry.spanIndex = new Set(entry.spans.map((x) => x.spanId));
+      entry.bytes += bytes;
+      totalBytes += bytes;
+      totalSpans++;
+    }
+    if (span.startTime < entry.start) entry.start = span.startTime;
+    if (span.endTime > entry.end) entry.end = span.endTime;
+    if (!entry.services.includes(span.service)) entry.services.push(span.service);
+    const cid = span.correlationId;
+    if (cid !== undefined && !entry.correlationIds.includes(cid)) entry.correlationIds.push(cid);
+    if (span.error) entry.errorCount++;
+    entry.summary = undefined;
+    version++;
+
+    // Evict whole oldest traces; the trace just added to stays even if it alone is over budget.
+    while (traces.size > maxTraces || (totalBytes > maxBytes && traces.size > 1)) {
+      const oldest = traces.values().next().value as TraceEntry;
+      if (oldest === entry) {
+        // Only possible for the byte budget: move it to the back and evict the next oldest.
+        traces.delete(entry.traceId);
+        traces.set(entry.traceId, entry);
+        continue;
+      }
+      evict(oldest);
+    }
+  }
+
   function add(span: SpanRecord): void {
     try {
-      let entry = traces.get(span.traceId);
-      if (!entry) {
-        entry = {
-          traceId: span.traceId,
-          spans: [],
-          bytes: 0,
-          start: span.startTime,
-          end: span.endTime,
-          services: [],
-          correlationIds: [],
-          errorCount: 0,
-        };
-        traces.set(span.traceId, entry);
-      }
-      const bytes = estimateSpanBytes(span);
-      if (hasSpan(entry, span.spanId)) {
-        // The same span twice (e.g. also received over OTLP): keep the newer copy.
-        const i = entry.spans.findIndex((s) => s.spanId === span.spanId);
-        const old = entry.spans[i];
-        const oldBytes = estimateSpanBytes(old);
-        if (isErrorSpan(old)) entry.errorCount--;
-        entry.spans[i] = span;
-        entry.bytes += bytes - oldBytes;
-        totalBytes += bytes - oldBytes;
-      } else {
-        if (entry.spans.length >= maxSpansPerTrace) {
-          droppedSpans++;
-          return;
-        }
-        entry.spans.push(span);
-        if (entry.spanIndex) entry.spanIndex.add(span.spanId);
-        else if (entry.spans.length > SPAN_INDEX_FROM) entry.spanIndex = new Set(entry.spans.map((x) => x.spanId));
-        entry.bytes += bytes;
-        totalBytes += bytes;
-        totalSpans++;
-      }
-      if (span.startTime < entry.start) entry.start = span.startTime;
-      if (span.endTime > entry.end) entry.end = span.endTime;
-      if (!entry.services.includes(span.service)) entry.services.push(span.service);
-      const cid = correlationIdOf(span);
-      if (cid !== undefined && !entry.correlationIds.includes(cid)) entry.correlationIds.push(cid);
-      if (isErrorSpan(span)) entry.errorCount++;
-      entry.summary = undefined;
-      version++;
-
-      // Evict whole oldest traces; the trace just added to stays even if it alone is over budget.
-      while (traces.size > maxTraces || (totalBytes > maxBytes && traces.size > 1)) {
-        const oldest = traces.values().next().value as TraceEntry;
-        if (oldest === entry) {
-          // Only possible for the byte budget: move it to the back and evict the next oldest.
-          traces.delete(entry.traceId);
-          traces.set(entry.traceId, entry);
-          continue;
-        }
-        evict(oldest);
-      }
+      const encoder = (recordEncoder ??= new SpanEncoder(new ProtoWriter(4096)));
+      encoder.w.pos = 0;
+      encoder.record(span);
+      insert(span.traceId, storedFromRecord(span, encoder.w.buf.toString('latin1', 0, encoder.w.pos)));
     } catch {
-      // A malformed record must never break the request path.
+      // A malformed record must never break the caller.
+      droppedSpans++;
+    }
+  }
+
+  function spanEnded(span: FinishedSpan): void {
+    try {
+      const w = span.protobuf();
+      insert(span.hop.traceId, storedFromHop(span.hop, span.resource, w.buf.toString('latin1', 0, w.pos)));
+    } catch {
       droppedSpans++;
     }
   }
@@ -339,7 +494,7 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
   function summarize(entry: TraceEntry): TraceSummary {
     if (entry.summary) return entry.summary;
     const ids = new Set(entry.spans.map((x) => x.spanId));
-    let root: SpanRecord | undefined;
+    let root: StoredSpan | undefined;
     for (const s of entry.spans) {
       const isRoot = !s.parentSpanId || !ids.has(s.parentSpanId);
       if (!isRoot) continue;
@@ -348,15 +503,14 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
         root = s;
       }
     }
-    root ??= entry.spans[0];
-    let correlationId: string | undefined = correlationIdOf(root);
+    root ??= entry.spans[0]!;
+    let correlationId: string | undefined = root.correlationId;
     if (correlationId === undefined) for (const c of entry.correlationIds) { correlationId = c; break; }
     const summary: TraceSummary = {
       traceId: entry.traceId,
       rootName: root.name,
       rootService: root.service,
-      rootStatusCode: httpStatusOf(root),
-      rootRpcStatus: rpcStatusOf(root),
+      rootStatusCode: root.statusCode,
       services: [...entry.services].sort(),
       startTime: entry.start,
       durationMs: round3(Math.max(0, entry.end - entry.start)),
@@ -392,15 +546,21 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
     const out: TraceSummary[] = [];
     // Newest first: the newest traces were inserted last.
     for (let i = all.length - 1; i >= 0 && out.length < limit; i--) {
-      if (matches(all[i], filter, route, prefix)) out.push(summarize(all[i]));
+      if (matches(all[i]!, filter, route, prefix)) out.push(summarize(all[i]!));
     }
     return out;
+  }
+
+  function summaryOf(traceId: string): TraceSummary | undefined {
+    const entry = traces.get(traceId.toLowerCase());
+    return entry ? summarize(entry) : undefined;
   }
 
   function get(traceId: string): SpanRecord[] | undefined {
     const entry = traces.get(traceId.toLowerCase());
     if (!entry) return undefined;
-    return [...entry.spans].sort((a, b) => a.startTime - b.startTime || (a.parentSpanId ? 1 : 0) - (b.parentSpanId ? 1 : 0));
+    const sorted = [...entry.spans].sort((a, b) => a.startTime - b.startTime || (a.parentSpanId ? 1 : 0) - (b.parentSpanId ? 1 : 0));
+    return sorted.map((s) => toRecord(entry.traceId, s));
   }
 
   function computeSummary(): StoreSummary {
@@ -424,13 +584,13 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
     };
 
     for (const entry of traces.values()) {
-      const byId = new Map<string, SpanRecord>();
+      const byId = new Map<string, StoredSpan>();
       for (const s of entry.spans) byId.set(s.spanId, s);
       /** Client spans with a child in another service: their call is already an edge. */
       const answered = new Set<string>();
 
       for (const s of entry.spans) {
-        const error = isErrorSpan(s);
+        const error = s.error;
         const n = node(s.service, false);
         n.spanCount++;
         if (error) n.errorCount++;
@@ -444,21 +604,17 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
         }
 
         if (error) {
-          const statusCode = httpStatusOf(s);
-          const rpcStatus = rpcStatusOf(s);
-          const cause = causeOf(s);
-          // A gRPC call's HTTP status is 200 whatever happened: its gRPC code is what groups it.
-          const key = [s.service, s.name, s.kind, statusCode ?? '', rpcStatus ?? '', cause ?? ''].join('\u0000');
+          const statusCode = s.statusCode;
+          const cause = s.cause;
+          const key = [s.service, s.name, s.kind, statusCode ?? '', cause ?? ''].join('\u0000');
           let p = patterns.get(key);
           if (!p) {
-            p = { service: s.service, route: s.name, kind: s.kind, statusCode, cause, count: 0, lastSeen: 0, exampleTraceId: s.traceId };
-            if (rpcStatus !== undefined) p.rpcStatus = rpcStatus;
-            patterns.set(key, p);
+            patterns.set(key, (p = { service: s.service, route: s.name, kind: s.kind, statusCode, cause, count: 0, lastSeen: 0, exampleTraceId: entry.traceId }));
           }
           p.count++;
           if (s.endTime >= p.lastSeen) {
             p.lastSeen = s.endTime;
-            p.exampleTraceId = s.traceId;
+            p.exampleTraceId = entry.traceId;
           }
         }
 
@@ -474,10 +630,10 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
         if (s.kind !== 'client' || answered.has(s.spanId)) continue;
         const hasChild = entry.spans.some((c) => c.parentSpanId === s.spanId);
         if (hasChild) continue;
-        const peer = s.attributes['peer.service'] ?? s.attributes['server.address'];
-        if (typeof peer !== 'string' || peer === '' || peer === s.service) continue;
+        const peer = s.peer;
+        if (peer === undefined || peer === s.service) continue;
         node(peer, true);
-        edge(s.service, peer, isErrorSpan(s) || (httpStatusOf(s) ?? 0) >= 500);
+        edge(s.service, peer, s.error || (s.statusCode ?? 0) >= 500);
       }
     }
 
@@ -525,7 +681,9 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
 
   return {
     add,
+    spanEnded,
     list,
+    summaryOf,
     get,
     summary,
     services,

@@ -26,7 +26,15 @@ describe('metrics', () => {
   it('records requests, in-flight, chaos, reloads, lost propagation and export stats; /metrics serves them', async () => {
     const metrics = createMetrics();
     admin = await startTestAdmin({ metrics });
-    metrics.exportStats(() => ({ exported: 41, dropped: 2, droppedQueueFull: 1, queued: 5, failedExports: 1 }));
+    metrics.exportStats(() => ({
+      exported: 41,
+      dropped: 2,
+      droppedByReason: { queue_full: 1, retries_exhausted: 1, non_retryable: 0, rejected: 0, shutdown: 0, invalid: 0 },
+      droppedQueueFull: 1,
+      retried: 7,
+      queued: 5,
+      failedExports: 1,
+    }));
 
     metrics.requestStarted('ingress', 'GET /orders/:id');
     metrics.requestStarted('ingress', 'GET /orders/:id');
@@ -83,6 +91,13 @@ describe('metrics', () => {
     expect(m.types.get('tracecar_spans_exported_total')).toBe('counter');
     expect(m.value('tracecar_spans_exported_total')).toBe(41);
     expect(m.value('tracecar_spans_dropped_total')).toBe(2);
+    expect(m.value('tracecar_spans_dropped_total', { reason: 'queue_full' })).toBe(1);
+    expect(m.value('tracecar_spans_dropped_total', { reason: 'retries_exhausted' })).toBe(1);
+    // Every reason has a series, zero or not, so a dashboard can rate() it from the start.
+    expect(m.find('tracecar_spans_dropped_total').map((x) => x.labels.reason).sort()).toEqual(
+      ['invalid', 'non_retryable', 'queue_full', 'rejected', 'retries_exhausted', 'shutdown'],
+    );
+    expect(m.value('tracecar_spans_retried_total')).toBe(7);
     expect(m.types.get('tracecar_spans_queued')).toBe('gauge');
     expect(m.value('tracecar_spans_queued')).toBe(5);
     expect(m.value('tracecar_export_failures_total')).toBe(1);
@@ -92,7 +107,15 @@ describe('metrics', () => {
   it('reads export stats at scrape time', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
     let exported = 0;
-    metrics.exportStats(() => ({ exported, dropped: 0, droppedQueueFull: 0, queued: 0, failedExports: 0 }));
+    metrics.exportStats(() => ({
+      exported,
+      dropped: 0,
+      droppedByReason: { queue_full: 0, retries_exhausted: 0, non_retryable: 0, rejected: 0, shutdown: 0, invalid: 0 },
+      droppedQueueFull: 0,
+      retried: 0,
+      queued: 0,
+      failedExports: 0,
+    }));
     exported = 10;
     expect(parseExposition(await metrics.render()).value('tracecar_spans_exported_total')).toBe(10);
     exported = 25;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTraceStore, estimateSpanBytes } from '../../src/telemetry/store.js';
+import { createTraceStore } from '../../src/telemetry/store.js';
 import { hex, proxySpan, topologyTrace } from '../helpers/admin-fixtures.js';
 
 describe('trace store', () => {
@@ -79,7 +79,9 @@ describe('trace store', () => {
 
   it('evicts whole oldest traces when over the byte budget', () => {
     const one = topologyTrace();
-    const perTrace = one.reduce((n, s) => n + estimateSpanBytes(s), 0);
+    const probe = createTraceStore({ maxTraces: 10, maxBytes: 1 << 24 });
+    for (const s of one) probe.add(s);
+    const perTrace = probe.stats().bytes;
     const store = createTraceStore({ maxTraces: 1000, maxBytes: Math.floor(perTrace * 3.5) });
     const traces = Array.from({ length: 8 }, () => topologyTrace());
     for (const t of traces) for (const s of t) store.add(s);

@@ -1,6 +1,6 @@
 /**
  * One viewer for a local topology: a tracecar exporting over OTLP/HTTP (http/protobuf, and
- * http/json) to ANOTHER tracecar's admin listener (`POST /v1/traces`), in worker and inline modes.
+ * http/json) to ANOTHER tracecar's admin listener (`POST /v1/traces`).
  *
  *   client → orders sidecar (viewer) → orders app → orders egress route → payments sidecar → payments app
  *                 ▲                                                              │
@@ -14,13 +14,9 @@ import { callOut } from '../helpers/apps.js';
 import { startTracecar, startUpstream, type RunningTracecar, type Upstream } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait.js';
 
-const CASES: Array<[OtlpProtocol, 'worker' | 'inline']> = [
-  ['http/protobuf', 'worker'],
-  ['http/protobuf', 'inline'],
-  ['http/json', 'inline'],
-];
+const CASES: OtlpProtocol[] = ['http/protobuf', 'http/json'];
 
-describe.each(CASES)('a sidecar exporting %s (%s mode) to another tracecar\'s admin /v1/traces', (protocol, mode) => {
+describe.each(CASES)('a sidecar exporting %s to another tracecar\'s admin /v1/traces', (protocol) => {
   let paymentsApp: Upstream, ordersApp: Upstream;
   let payments: RunningTracecar, orders: RunningTracecar;
 
@@ -38,16 +34,13 @@ describe.each(CASES)('a sidecar exporting %s (%s mode) to another tracecar\'s ad
     });
 
     paymentsApp = await startUpstream((_req, res) => res.end('paid'));
-    payments = await startTracecar(
-      {
-        service: { name: 'payments', version: '2.0.0' },
-        ingress: { target: paymentsApp.url },
-        // A bare URL: /v1/traces is appended for http/*.
-        export: { otlp: { endpoint: orders.adminUrl!, protocol }, scheduledDelay: 50 },
-        admin: { listen: null },
-      },
-      { exportMode: mode },
-    );
+    payments = await startTracecar({
+      service: { name: 'payments', version: '2.0.0' },
+      ingress: { target: paymentsApp.url },
+      // A bare URL: /v1/traces is appended for http/*.
+      export: { otlp: { endpoint: orders.adminUrl!, protocol }, scheduledDelay: 50 },
+      admin: { listen: null },
+    });
     // Point the orders route at the payments sidecar (route targets hot-reload).
     const next = structuredClone(orders.tracecar.config) as typeof orders.tracecar.config;
     (next.egress.routes as Array<{ target: string }>)[0]!.target = payments.url;
@@ -82,11 +75,11 @@ describe.each(CASES)('a sidecar exporting %s (%s mode) to another tracecar\'s ad
       attributes: { 'http.response.status_code': 200 },
     });
     expect(span!.spanId).toMatch(/^[0-9a-f]{16}$/);
-    expect(payments.tracecar.exporter!.stats()).toMatchObject({ dropped: 0, failedExports: 0, mode });
+    expect(payments.tracecar.exporter!.stats()).toMatchObject({ dropped: 0, failedExports: 0 });
   });
 
   it('one trace in one store: orders SERVER → orders CLIENT → payments SERVER', async () => {
-    const res = await request(`${orders.url}/orders/7`, { headers: { 'x-request-id': `topology-${protocol}-${mode}` } });
+    const res = await request(`${orders.url}/orders/7`, { headers: { 'x-request-id': `topology-${protocol}` } });
     expect(res.statusCode).toBe(200);
     expect(await res.body.text()).toBe('orders → 200');
     const traceId = String(res.headers.traceresponse).split('-')[1]!;

@@ -71,9 +71,9 @@ export interface RunningTracecar {
   close(): Promise<void>;
 }
 
-export async function startTracecar(patch: TracecarConfigInput, options: { exportMode?: 'inline' | 'worker' } = {}): Promise<RunningTracecar> {
+export async function startTracecar(patch: TracecarConfigInput): Promise<RunningTracecar> {
   const log = captureLogger();
-  const tracecar = createTracecar(testConfig(patch), { logger: log.logger, exportMode: options.exportMode ?? 'inline' });
+  const tracecar = createTracecar(testConfig(patch), { logger: log.logger });
   const addresses = await tracecar.listen();
   return {
     tracecar,

@@ -62,6 +62,8 @@ export interface MessageType<T> {
   /** Takes plain objects; 64-bit fields as number, decimal string or Long; bytes as Uint8Array. */
   encode(message: object): { finish(): Uint8Array };
   create(properties?: object): object;
+  /** A plain object; `options` as protobufjs' IConversionOptions (longs, enums, bytes, defaults, ...). */
+  toObject(message: T, options?: object): object;
 }
 interface GeneratedRoot {
   opentelemetry: {

@@ -19,17 +19,18 @@ describe('SERVER spans reach a real OTLP gRPC collector', () => {
     tc = app = receiver = undefined;
   });
 
-  for (const mode of ['inline', 'worker'] as const) {
-    it(`exports names, kinds, parent ids, attributes and status (${mode} export)`, async () => {
+  {
+    it('exports names, kinds, parent ids, attributes and status', async () => {
       receiver = await startOtlpReceiver();
       app = await startUpstream((req, res) => {
         res.statusCode = req.url?.startsWith('/fail') ? 500 : 200;
         res.end('done');
       });
-      tc = await startTracecar(
-        { service: { name: 'checkout' }, ingress: { target: app.url }, export: { otlp: { endpoint: receiver.endpoint }, scheduledDelay: 50 } },
-        { exportMode: mode },
-      );
+      tc = await startTracecar({
+        service: { name: 'checkout' },
+        ingress: { target: app.url },
+        export: { otlp: { endpoint: receiver.endpoint }, scheduledDelay: 50 },
+      });
       const ok = await request(`${tc.url}/cart/991`, { headers: { traceparent: `00-${TRACE}-${PARENT}-01`, 'x-request-id': 'r-1' } });
       await ok.body.text();
       const bad = await request(`${tc.url}/fail`);
@@ -52,23 +53,31 @@ describe('SERVER spans reach a real OTLP gRPC collector', () => {
     });
   }
 
-  it('an unreachable collector never fails a request; failed exports are counted', async () => {
+  it('an unreachable collector never fails a request; failed exports are counted and retried', async () => {
     app = await startUpstream();
     // Nothing listens on port 9 (discard) on loopback here: every export fails.
-    tc = await startTracecar({ ingress: { target: app.url }, export: { otlp: { endpoint: 'http://127.0.0.1:9', timeout: 500 }, scheduledDelay: 20 } });
+    tc = await startTracecar({
+      ingress: { target: app.url },
+      export: { otlp: { endpoint: 'http://127.0.0.1:9', timeout: 500 }, scheduledDelay: 20, retry: { initialBackoff: 50, maxElapsed: 300 } },
+    });
     for (let i = 0; i < 20; i++) {
       const res = await request(`${tc.url}/still-works/${i}`);
       expect(res.statusCode).toBe(200);
       await res.body.text();
     }
     await waitFor(() => (tc!.tracecar.exporter!.stats().failedExports > 0 ? true : undefined), 10_000, 'a failed export');
-    expect(tc.tracecar.exporter!.stats().dropped).toBeGreaterThan(0);
+    // Retried until retry.maxElapsed, then dropped and counted.
+    await waitFor(() => (tc!.tracecar.exporter!.stats().droppedByReason.retries_exhausted > 0 ? true : undefined), 10_000, 'a batch given up');
+    expect(tc.tracecar.exporter!.stats().retried).toBeGreaterThan(0);
   });
 
   it('a collector answering UNAVAILABLE never fails a request', async () => {
     receiver = await startOtlpReceiver({ failWith: grpcStatus.UNAVAILABLE });
     app = await startUpstream();
-    tc = await startTracecar({ ingress: { target: app.url }, export: { otlp: { endpoint: receiver.endpoint }, scheduledDelay: 20 } });
+    tc = await startTracecar({
+      ingress: { target: app.url },
+      export: { otlp: { endpoint: receiver.endpoint }, scheduledDelay: 20, retry: { maxElapsed: 200 } },
+    });
     for (let i = 0; i < 10; i++) {
       const res = await request(`${tc.url}/x`);
       expect(res.statusCode).toBe(200);

@@ -15,8 +15,7 @@ export function traceHandler(store: TraceStore): Handler {
     if (!TRACE_ID.test(id)) throw new HttpError(400, 'trace id must be 32 hex characters');
     const traceId = id.toLowerCase();
     const spans = store.get(traceId);
-    // A whole id is a prefix of itself only: the list holds just this trace's summary.
-    const summary = store.list({ traceId, limit: 1 })[0];
+    const summary = store.summaryOf(traceId);
     if (!spans || !summary) throw new HttpError(404, `trace ${traceId} is not in the store (never seen, or evicted)`);
     const body: TraceResponse = { traceId, summary, spans: spans.map(spanView) };
     sendJson(res, 200, body);

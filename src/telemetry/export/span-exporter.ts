@@ -1,70 +1,74 @@
-/**
- * createSpanExporter: the finished-span path from the request to an OTLP collector (gRPC or HTTP).
- *
- *   request path ── enqueue() ──▶ SpanQueue (bounded array, timer) ──▶ BatchSender
- *                                                                       ├─ worker: postMessage → export worker
- *                                                                       └─ inline: convert + encode + send here
- *
- * enqueue() is O(1) and never throws; everything after it runs from timers, off the request's
- * own call stack, and in worker mode off the main thread entirely.
- */
 import { readFileSync } from 'node:fs';
-import { createInlineSender } from './inline-sender.js';
-import { SpanQueue } from './queue.js';
-import type { BatchSender, ExportMode, SpanExporter, SpanExporterOptions } from './types.js';
-import { createWorkerSender, type WorkerSender } from './worker-host.js';
-
-/**
- * Worker mode by default. bench/export-cost.mjs (10k spans/s, 14-attribute SERVER spans, live
- * receiver, Node 22.23, this 2-core box): main-thread CPU per span ≈ 2.2 µs in worker mode
- * (structured clone of the batch) vs ≈ 9.7 µs inline (OTLP protobuf encoding ≈ 5.3 µs of it,
- * plus gRPC and GC). The worker costs more CPU in total (≈ 16.5 vs ≈ 11.5 µs/span process-wide:
- * the clone is paid twice), but none of it on the thread that serves requests.
- */
-export const DEFAULT_EXPORT_MODE: ExportMode = 'worker';
+import { otlpTracesUrl } from '../../config/otlp-endpoint.js';
+import type { FinishedSpan } from '../finish.js';
+import type { SpanRecord } from '../span.js';
+import { BatchFormat } from './batch.js';
+import { createGrpcTransport } from './grpc-transport.js';
+import { createHttpTransport } from './http-transport.js';
+import { DEFAULT_RETRY, SpanQueue } from './queue.js';
+import { tlsFilesFromEnv } from './tls.js';
+import type { SpanExporter, SpanExporterOptions, Transport } from './types.js';
+import { tracecarError } from '../../errors.js';
 
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+const DEFAULT_OTLP_TIMEOUT_MS = 10_000;
 /** Extra time past the OTLP timeout before the queue gives up on an export that never settled. */
 const EXPORT_WATCHDOG_GRACE_MS = 5_000;
 
+/**
+ * The OTLP exporter: spans are encoded on the main thread as they end (straight into the open
+ * batch's buffer, a few hundred nanoseconds each), batches go out one request at a time on the
+ * configured transport. No worker thread: encoding costs less than posting a span to one, and
+ * the transport's work per batch is small (bench/export-cost.mjs).
+ */
 export function createSpanExporter(options: SpanExporterOptions): SpanExporter {
-  const onError = (err: Error): void => {
-    try {
-      options.onError?.(err);
-    } catch {
-      // never let a reporting callback break export
-    }
+  const version = options.scopeVersion ?? packageVersion();
+  const timeout = Number.isFinite(options.otlp.timeout) && options.otlp.timeout > 0 ? options.otlp.timeout : DEFAULT_OTLP_TIMEOUT_MS;
+  const protocol = options.otlp.protocol ?? 'grpc';
+  const tls = tlsFilesFromEnv();
+  const common = {
+    headers: { ...(options.otlp.headers ?? {}) },
+    timeout,
+    gzip: options.otlp.compression === 'gzip',
+    userAgent: `tracecar/${version}`,
+    tls,
   };
-  const backend = {
-    otlp: options.otlp,
-    resource: options.resource,
-    scopeVersion: options.scopeVersion ?? packageVersion(),
-  };
-
-  let workerSender: WorkerSender | undefined;
-  if ((options.mode ?? DEFAULT_EXPORT_MODE) === 'worker') {
-    try {
-      workerSender = createWorkerSender(backend, onError);
-    } catch (err) {
-      onError(err instanceof Error ? err : new Error(String(err)));
-    }
-  }
-  const sender: BatchSender = workerSender ?? createInlineSender(backend);
-
-  const otlpTimeout = options.otlp.timeout > 0 ? options.otlp.timeout : 10_000;
-  const queue = new SpanQueue(sender, {
+  const transport: Transport =
+    protocol === 'grpc'
+      ? createGrpcTransport({ ...common, endpoint: options.otlp.endpoint })
+      : createHttpTransport({ ...common, url: otlpTracesUrl(options.otlp.endpoint, protocol), json: protocol === 'http/json' });
+  const format = new BatchFormat(protocol === 'http/json', { serviceName: options.resource.serviceName, attributes: options.resource.attributes }, version);
+  const queue = new SpanQueue(transport, {
     maxQueueSize: options.maxQueueSize,
     maxExportBatchSize: options.maxExportBatchSize,
     scheduledDelay: options.scheduledDelay,
-    exportTimeout: otlpTimeout + EXPORT_WATCHDOG_GRACE_MS,
-    onError,
+    exportTimeout: timeout + EXPORT_WATCHDOG_GRACE_MS,
+    retry: { ...DEFAULT_RETRY, ...options.retry },
+    random: options.random ?? Math.random,
+    onError: options.onError,
+    onRecovered: options.onRecovered,
   });
+  for (const problem of tls.problems) {
+    options.onError?.(tracecarError('TRC_ERR_EXPORT', `OTLP TLS setting ignored: ${problem}`));
+  }
 
   return {
-    enqueue: (span) => queue.enqueue(span),
+    spanEnded: (span: FinishedSpan) => {
+      const frame = format.frameOfFinished(span.resource);
+      queue.add(frame, (batch) => format.appendFinished(batch, span));
+    },
+    enqueue: (record: SpanRecord) => {
+      let frame;
+      try {
+        frame = format.frameOfRecord(record);
+      } catch {
+        return;
+      }
+      queue.add(frame, (batch) => format.appendRecord(batch, record));
+    },
     forceFlush: () => queue.forceFlush(),
     shutdown: (timeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS) => queue.shutdown(timeoutMs),
-    stats: () => ({ ...queue.stats(), mode: workerSender?.mode() ?? 'inline' }),
+    stats: () => queue.stats(),
   };
 }
 

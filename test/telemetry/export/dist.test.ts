@@ -1,8 +1,9 @@
 /**
- * The built exporter (dist/, what `npx tracecar` runs): the worker loads from the sibling
- * dist/telemetry/export/worker.js, exports to a real receiver, and an idle exporter never keeps
- * the process alive. Skipped unless dist/ is at least as new as the export sources (`npm test`
- * builds first; a bare `vitest run` after editing src/ would otherwise test stale code).
+ * The built exporter (dist/, what `npx tracecar` runs): exports to a real receiver with the scope
+ * version read from tracecar's package.json relative to the built module, and an idle exporter
+ * (spans queued, a collector that is not there) never keeps the process alive. Skipped unless
+ * dist/ is at least as new as the export sources (`npm test` builds first; a bare `vitest run`
+ * after editing src/ would otherwise test stale code).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -13,16 +14,18 @@ import { startOtlpReceiver, type OtlpReceiver } from '../../helpers/otlp-receive
 
 const run = promisify(execFile);
 const packageVersion = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-const srcDir = fileURLToPath(new URL('../../../src/telemetry/export/', import.meta.url));
-const distDir = fileURLToPath(new URL('../../../dist/telemetry/export/', import.meta.url));
-const distExport = `${distDir}index.js`;
+const srcDirs = ['export', 'otlp'].map((d) => fileURLToPath(new URL(`../../../src/telemetry/${d}/`, import.meta.url)));
+const distDirs = ['export', 'otlp'].map((d) => fileURLToPath(new URL(`../../../dist/telemetry/${d}/`, import.meta.url)));
+const distExport = `${distDirs[0]}index.js`;
 
 function distIsFresh(): boolean {
-  if (!existsSync(distExport) || !existsSync(`${distDir}worker.js`)) return false;
-  const sources = readdirSync(srcDir).filter((f) => f.endsWith('.ts'));
-  const newestSource = Math.max(...sources.map((f) => statSync(srcDir + f).mtimeMs));
-  const built = sources.map((f) => `${distDir}${f.replace(/\.ts$/, '.js')}`);
-  return built.every((f) => existsSync(f) && statSync(f).mtimeMs >= newestSource);
+  if (!existsSync(distExport)) return false;
+  return srcDirs.every((srcDir, i) => {
+    const sources = readdirSync(srcDir).filter((f) => f.endsWith('.ts'));
+    const newestSource = Math.max(...sources.map((f) => statSync(srcDir + f).mtimeMs));
+    const built = sources.map((f) => `${distDirs[i]}${f.replace(/\.ts$/, '.js')}`);
+    return built.every((f) => existsSync(f) && statSync(f).mtimeMs >= newestSource);
+  });
 }
 
 const script = (endpoint: string, flush: boolean): string => `
@@ -45,13 +48,13 @@ describe.skipIf(!distIsFresh())('built exporter (dist/)', () => {
   let receiver: OtlpReceiver;
   afterAll(async () => receiver?.close());
 
-  it('runs the worker from dist/telemetry/export/worker.js and exports', async () => {
+  it('exports from the built modules', async () => {
     receiver = await startOtlpReceiver();
     const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', script(receiver.endpoint, true)], {
       timeout: 20_000,
     });
     expect(stderr).toBe('');
-    expect(JSON.parse(stdout)).toMatchObject({ mode: 'worker', exported: 1, dropped: 0 });
+    expect(JSON.parse(stdout)).toMatchObject({ exported: 1, dropped: 0 });
     const [span] = await receiver.waitForSpans(1);
     expect(span).toMatchObject({ name: 'GET /dist', traceId: '4bf92f3577b34da6a3ce929d0e0e4736', kind: 'server' });
     expect(span!.resource['service.name']).toBe('dist-check');
@@ -64,7 +67,7 @@ describe.skipIf(!distIsFresh())('built exporter (dist/)', () => {
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script('http://127.0.0.1:9', false)], {
       timeout: 20_000,
     });
-    expect(JSON.parse(stdout)).toMatchObject({ mode: 'worker', queued: 1 });
+    expect(JSON.parse(stdout)).toMatchObject({ queued: 1 });
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 });

@@ -1,7 +1,6 @@
 /**
- * The span export pipeline over OTLP/HTTP (http/protobuf and http/json), in worker and inline
- * modes, against a real HTTP server that records every request and decodes it with the admin
- * receiver's own decoder.
+ * The span export pipeline over OTLP/HTTP (http/protobuf and http/json) against a real HTTP server
+ * that records every request and decodes it with the admin receiver's own decoder.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OtlpConfig, OtlpProtocol } from '../../../src/config/types.js';
 import { decodeOtlpJson, decodeOtlpProtobuf } from '../../../src/admin/otlp/decode.js';
-import { createSpanExporter, type ExportMode, type SpanExporter } from '../../../src/telemetry/export/index.js';
+import { createSpanExporter, type SpanExporter } from '../../../src/telemetry/export/index.js';
 import type { SpanRecord } from '../../../src/telemetry/span.js';
 import { manySpans, serverSpan } from './span-fixtures.js';
 
@@ -64,14 +63,12 @@ function otlp(endpoint: string, protocol: OtlpProtocol, overrides: Partial<OtlpC
   return { endpoint, protocol, headers: {}, timeout: 2_000, compression: 'none', ...overrides };
 }
 
-const CASES: Array<[OtlpProtocol, ExportMode, string]> = [
-  ['http/protobuf', 'worker', 'application/x-protobuf'],
-  ['http/protobuf', 'inline', 'application/x-protobuf'],
-  ['http/json', 'worker', 'application/json'],
-  ['http/json', 'inline', 'application/json'],
+const CASES: Array<[OtlpProtocol, string]> = [
+  ['http/protobuf', 'application/x-protobuf'],
+  ['http/json', 'application/json'],
 ];
 
-describe.each(CASES)('span export over %s (%s mode)', (protocol, mode, contentType) => {
+describe.each(CASES)('span export over %s', (protocol, contentType) => {
   const errors: Error[] = [];
   afterEach(() => {
     errors.length = 0;
@@ -84,7 +81,6 @@ describe.each(CASES)('span export over %s (%s mode)', (protocol, mode, contentTy
       maxExportBatchSize: batch,
       scheduledDelay: 60_000,
       resource: { serviceName: 'orders', attributes: { 'service.version': '1.4.2' } },
-      mode,
       scopeVersion: '9.9.9',
       onError: (err) => errors.push(err),
     });
@@ -95,7 +91,6 @@ describe.each(CASES)('span export over %s (%s mode)', (protocol, mode, contentTy
   it('POSTs to /v1/traces of a bare endpoint, with the right content type; ids, names, kinds, status, service survive', async () => {
     const r = await httpReceiver();
     const e = exporter(otlp(r.url, protocol));
-    expect(e.stats().mode).toBe(mode);
     const parent = serverSpan({ status: { code: 'error', message: 'upstream said 503' }, attributes: { 'http.response.status_code': 503 } });
     const child = serverSpan({ traceId: parent.traceId, parentSpanId: parent.spanId, kind: 'client', name: 'GET payments' });
     e.enqueue(parent);
@@ -147,7 +142,8 @@ describe.each(CASES)('span export over %s (%s mode)', (protocol, mode, contentTy
     const e = exporter(otlp(r.url, protocol));
     e.enqueue(serverSpan());
     await e.forceFlush();
-    expect(e.stats()).toMatchObject({ exported: 0, dropped: 1, failedExports: 1 });
+    expect(e.stats()).toMatchObject({ exported: 0, dropped: 1, failedExports: 1, retried: 0 });
+    expect(e.stats().droppedByReason.non_retryable).toBe(1);
     expect(errors.length).toBeGreaterThan(0);
   });
 });

@@ -1,13 +1,14 @@
 /**
- * The span export pipeline against a real OTLP/gRPC receiver, in both modes: "worker" (conversion,
- * encoding and gRPC in a worker thread) and "inline" (all on the calling thread).
+ * The span export pipeline against a real OTLP/gRPC receiver (grpc-js serving TraceService/Export,
+ * decoding with the official generated protobuf code). Collector faults (black hole, refusal,
+ * slow answers, restarts) are in collector-faults.test.ts.
  */
 import { createServer } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OtlpConfig } from '../../../src/config/types.js';
 import { TracecarError } from '../../../src/errors.js';
-import { createSpanExporter, type ExportMode, type SpanExporter, type SpanExporterOptions } from '../../../src/telemetry/export/index.js';
+import { createSpanExporter, type SpanExporter, type SpanExporterOptions } from '../../../src/telemetry/export/index.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../../helpers/otlp-receiver.js';
 import { manySpans, serverSpan } from './span-fixtures.js';
 
@@ -39,7 +40,7 @@ async function deadEndpoint(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-describe.each<ExportMode>(['worker', 'inline'])('span export (%s mode)', (mode) => {
+describe('span export over OTLP/gRPC', () => {
   const errors: Error[] = [];
 
   function exporter(overrides: Partial<SpanExporterOptions> & { otlp: OtlpConfig }): SpanExporter {
@@ -48,7 +49,6 @@ describe.each<ExportMode>(['worker', 'inline'])('span export (%s mode)', (mode) 
       maxExportBatchSize: 512,
       scheduledDelay: 60_000,
       resource: { serviceName: 'orders', attributes: { 'service.version': '1.4.2', 'deployment.environment': 'test' } },
-      mode,
       scopeVersion: '9.9.9',
       onError: (err) => errors.push(err),
       ...overrides,
@@ -59,12 +59,6 @@ describe.each<ExportMode>(['worker', 'inline'])('span export (%s mode)', (mode) 
 
   afterEach(() => {
     errors.length = 0;
-  });
-
-  it(`runs in ${mode} mode`, async () => {
-    const r = await receiver();
-    const e = exporter({ otlp: otlp(r.endpoint) });
-    expect(e.stats().mode).toBe(mode);
   });
 
   it('delivers ids, parent ids, kinds, attributes, events, links, status, resource and scope', async () => {
@@ -151,6 +145,8 @@ describe.each<ExportMode>(['worker', 'inline'])('span export (%s mode)', (mode) 
       expect(s.resource['service.version']).toBe('1.4.2');
       expect(s.resource['deployment.environment']).toBe('test');
       expect(s.resource['telemetry.sdk.language']).toBe('nodejs');
+      expect(s.resource['telemetry.sdk.name']).toBe('tracecar');
+      expect(s.resource['telemetry.sdk.version']).toBe('9.9.9');
       expect(s.scope).toBe('tracecar');
       expect(s.scopeVersion).toBe('9.9.9');
     }
@@ -218,63 +214,79 @@ describe.each<ExportMode>(['worker', 'inline'])('span export (%s mode)', (mode) 
     expect(full?.message).toMatch(/15 spans dropped/);
   });
 
-  it('collector down (nothing listening): enqueue returns at once, the failed batch is dropped and counted', async () => {
-    const e = exporter({ otlp: otlp(await deadEndpoint(), { timeout: 500 }), maxExportBatchSize: 3, scheduledDelay: 10 });
+  it('collector down (nothing listening): enqueue returns at once; the batch is retried, then dropped and counted', async () => {
+    const e = exporter({ otlp: otlp(await deadEndpoint(), { timeout: 500 }), maxExportBatchSize: 3, scheduledDelay: 10, retry: { initialBackoff: 20, maxElapsed: 200 } });
     const returned = e.enqueue(serverSpan());
     expect(returned).toBeUndefined();
     expect(e.stats().queued).toBe(1); // accepted synchronously, nothing awaited
     for (const s of manySpans(5)) e.enqueue(s);
     await e.forceFlush();
-    await e.forceFlush();
     const stats = e.stats();
     expect(stats.exported).toBe(0);
     expect(stats.queued).toBe(0);
     expect(stats.dropped).toBe(6);
+    expect(stats.droppedByReason.retries_exhausted).toBe(6);
     expect(stats.droppedQueueFull).toBe(0);
-    expect(stats.failedExports).toBeGreaterThanOrEqual(2);
+    expect(stats.retried).toBeGreaterThanOrEqual(6); // each batch sent again at least once
+    expect(stats.failedExports).toBeGreaterThanOrEqual(4);
     expect(stats.lastError).toBeTruthy();
     expect(errors.some((err) => err instanceof TracecarError && err.code === 'TRC_ERR_EXPORT')).toBe(true);
   });
 
-  it('collector answering UNAVAILABLE: failures counted; export resumes when it recovers', async () => {
+  it('collector answering UNAVAILABLE: the batch is retried and delivered once it recovers', async () => {
     const r = await receiver({ failWith: grpc.status.UNAVAILABLE });
-    const e = exporter({ otlp: otlp(r.endpoint, { timeout: 500 }) });
-    e.enqueue(serverSpan());
-    e.enqueue(serverSpan());
-    await e.forceFlush();
-    expect(r.requests).toBeGreaterThanOrEqual(1);
-    expect(e.stats()).toMatchObject({ exported: 0, dropped: 2, failedExports: 1, queued: 0 });
+    const e = exporter({ otlp: otlp(r.endpoint, { timeout: 500 }), retry: { initialBackoff: 20, maxBackoff: 50, maxElapsed: 60_000 } });
+    e.enqueue(serverSpan({ name: 'held' }));
+    e.enqueue(serverSpan({ name: 'held' }));
+    const flushed = e.forceFlush();
+    await r.waitForRequests(3);
+    expect(e.stats()).toMatchObject({ exported: 0, dropped: 0, queued: 2 });
     expect(e.stats().lastError).toMatch(/UNAVAILABLE|14/);
-
     r.setFailure(null);
-    e.enqueue(serverSpan({ name: 'after-recovery' }));
-    await e.forceFlush();
-    const spans = await r.waitForSpans(1);
-    expect(spans.map((s) => s.name)).toEqual(['after-recovery']);
-    expect(e.stats()).toMatchObject({ exported: 1, dropped: 2, failedExports: 1 });
+    await flushed;
+    expect((await r.waitForSpans(2)).map((s) => s.name)).toEqual(['held', 'held']);
+    expect(e.stats()).toMatchObject({ exported: 2, dropped: 0, queued: 0 });
+    expect(e.stats().retried).toBeGreaterThanOrEqual(4);
   });
 
-  it('a collector that starts failing at runtime (setFailure) is counted, requests unaffected', async () => {
+  it('a collector that starts failing at runtime (setFailure): counted, retried, then given up', async () => {
     const r = await receiver();
-    const e = exporter({ otlp: otlp(r.endpoint, { timeout: 500 }) });
+    const e = exporter({ otlp: otlp(r.endpoint, { timeout: 500 }), retry: { initialBackoff: 20, maxElapsed: 100 } });
     e.enqueue(serverSpan());
     await e.forceFlush();
     r.setFailure();
     e.enqueue(serverSpan());
     await e.forceFlush();
-    expect(e.stats()).toMatchObject({ exported: 1, dropped: 1, failedExports: 1 });
+    expect(e.stats()).toMatchObject({ exported: 1, dropped: 1 });
+    expect(e.stats().droppedByReason.retries_exhausted).toBe(1);
+    expect(e.stats().failedExports).toBeGreaterThanOrEqual(2);
   });
 
-  it('a malformed record fails its batch (counted), never the enqueue call', async () => {
+  it('a non-retryable answer (INVALID_ARGUMENT) drops the batch at once; later batches go through', async () => {
+    const r = await receiver({ failWith: grpc.status.INVALID_ARGUMENT });
+    const e = exporter({ otlp: otlp(r.endpoint, { timeout: 500 }) });
+    e.enqueue(serverSpan());
+    e.enqueue(serverSpan());
+    await e.forceFlush();
+    expect(r.requests).toBe(1);
+    expect(e.stats()).toMatchObject({ exported: 0, dropped: 2, failedExports: 1, retried: 0, queued: 0 });
+    expect(e.stats().droppedByReason.non_retryable).toBe(2);
+    r.setFailure(null);
+    e.enqueue(serverSpan({ name: 'after' }));
+    await e.forceFlush();
+    expect((await r.waitForSpans(1)).map((s) => s.name)).toEqual(['after']);
+  });
+
+  it('a malformed record is dropped (invalid) at enqueue, never thrown; its batch still goes out', async () => {
     const r = await receiver();
     const e = exporter({ otlp: otlp(r.endpoint) });
     const bad = { ...serverSpan(), events: null } as unknown as Parameters<SpanExporter['enqueue']>[0];
     expect(() => e.enqueue(bad)).not.toThrow();
+    e.enqueue(serverSpan({ name: 'good' }));
     await e.forceFlush();
-    expect(e.stats()).toMatchObject({ exported: 0, dropped: 1, failedExports: 1 });
-    e.enqueue(serverSpan());
-    await e.forceFlush();
-    expect(e.stats().exported).toBe(1);
+    expect(e.stats()).toMatchObject({ exported: 1, dropped: 1, failedExports: 0 });
+    expect(e.stats().droppedByReason.invalid).toBe(1);
+    expect((await r.waitForSpans(1)).map((s) => s.name)).toEqual(['good']);
   });
 
   it('sends configured headers as gRPC metadata and supports gzip', async () => {
@@ -297,7 +309,6 @@ describe.each<ExportMode>(['worker', 'inline'])('span export (%s mode)', (mode) 
       maxExportBatchSize: 10,
       scheduledDelay: 60_000,
       resource: { serviceName: 'orders', attributes: {} },
-      mode,
     });
     for (const s of manySpans(25)) e.enqueue(s);
     await e.shutdown(5_000);
@@ -315,7 +326,6 @@ describe.each<ExportMode>(['worker', 'inline'])('span export (%s mode)', (mode) 
       maxExportBatchSize: 10,
       scheduledDelay: 60_000,
       resource: { serviceName: 'orders', attributes: {} },
-      mode,
     });
     for (const s of manySpans(30)) e.enqueue(s);
     const started = Date.now();

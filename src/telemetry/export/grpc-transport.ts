@@ -1,0 +1,102 @@
+/**
+ * OTLP/gRPC: one unary TraceService/Export call per batch through @grpc/grpc-js, with the request
+ * already encoded (identity serializer), the configured headers as metadata, the OTLP timeout as
+ * the call deadline, gzip when configured. grpc-js is loaded only when a gRPC exporter is made.
+ *
+ * Retry classification follows the OTLP spec: UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED, ABORTED,
+ * OUT_OF_RANGE and DATA_LOSS are retryable, RESOURCE_EXHAUSTED only when the server sent
+ * RetryInfo; the delay in RetryInfo is honoured.
+ */
+import { createRequire } from 'node:module';
+import type * as grpcTypes from '@grpc/grpc-js';
+import { decodePartialSuccess, decodeRetryInfoDelay } from '../otlp/decode.js';
+import { ExportFailure, type SendResult, type Transport } from './types.js';
+import type { TlsFiles } from './tls.js';
+
+const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
+
+/** gRPC status codes (grpc-js `status`), as numbers so the module needs grpc-js only when used. */
+const CANCELLED = 1;
+const DEADLINE_EXCEEDED = 4;
+const RESOURCE_EXHAUSTED = 8;
+const ABORTED = 10;
+const OUT_OF_RANGE = 11;
+const UNAVAILABLE = 14;
+const DATA_LOSS = 15;
+const RETRYABLE = new Set([CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, UNAVAILABLE, DATA_LOSS]);
+
+export interface GrpcTransportOptions {
+  /** http(s)://host:port, or host:port (TLS unless OTEL_EXPORTER_OTLP_INSECURE=true). */
+  endpoint: string;
+  headers: Record<string, string>;
+  timeout: number;
+  gzip: boolean;
+  userAgent: string;
+  tls: TlsFiles;
+}
+
+const requireHere = createRequire(import.meta.url);
+
+/** host:port for grpc-js, and whether the channel is plain text. */
+export function grpcTarget(endpoint: string, insecureWithoutScheme: boolean): { target: string; insecure: boolean } {
+  const trimmed = endpoint.trim();
+  const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed);
+  const url = new URL(hasScheme ? trimmed : `https://${trimmed}`);
+  const insecure = hasScheme ? url.protocol === 'http:' : insecureWithoutScheme;
+  return { target: url.host, insecure };
+}
+
+export function createGrpcTransport(options: GrpcTransportOptions): Transport {
+  const grpc = requireHere('@grpc/grpc-js') as typeof grpcTypes;
+  const { target, insecure } = grpcTarget(options.endpoint, options.tls.insecure);
+  const credentials = insecure
+    ? grpc.credentials.createInsecure()
+    : grpc.credentials.createSsl(options.tls.ca ?? null, options.tls.key ?? null, options.tls.cert ?? null);
+  const channelOptions: grpcTypes.ChannelOptions = {
+    'grpc.default_compression_algorithm': options.gzip ? 2 : 0,
+    'grpc.primary_user_agent': options.userAgent,
+    // A restarted collector is found again within seconds, not after grpc-js' 2-minute backoff cap.
+    'grpc.initial_reconnect_backoff_ms': 500,
+    'grpc.max_reconnect_backoff_ms': 5_000,
+    // Our own client, not one shared with other code in the process; a stuck connection goes with it.
+    'grpc.use_local_subchannel_pool': 1,
+  };
+  const metadata = new grpc.Metadata();
+  for (const [key, value] of Object.entries(options.headers)) metadata.set(key.toLowerCase(), value);
+
+  let client: grpcTypes.Client | undefined;
+  const identity = (b: Buffer): Buffer => b;
+
+  return {
+    send(body) {
+      client ??= new grpc.Client(target, credentials, channelOptions);
+      const c = client;
+      return new Promise<SendResult>((resolve, reject) => {
+        c.makeUnaryRequest<Buffer, Buffer>(EXPORT_PATH, identity, identity, body, metadata, { deadline: Date.now() + options.timeout }, (err, response) => {
+          if (err) {
+            if (err.code === DEADLINE_EXCEEDED && client === c) {
+              // A collector that never answers (a black hole) may hold the connection forever: start afresh.
+              client = undefined;
+              c.close();
+            }
+            reject(classify(err));
+            return;
+          }
+          const partial = response && response.length > 0 ? decodePartialSuccess(response) : undefined;
+          resolve(partial ? { rejected: partial.rejectedSpans, errorMessage: partial.errorMessage } : { rejected: 0 });
+        });
+      });
+    },
+    async close() {
+      client?.close();
+      client = undefined;
+    },
+  };
+}
+
+function classify(err: grpcTypes.ServiceError): ExportFailure {
+  const details = err.metadata?.get('grpc-status-details-bin')[0];
+  const retryAfterMs = details instanceof Buffer ? decodeRetryInfoDelay(details) : undefined;
+  const retryable = RETRYABLE.has(err.code) || (err.code === RESOURCE_EXHAUSTED && retryAfterMs !== undefined);
+  return new ExportFailure(err.message, retryable, retryAfterMs);
+}
