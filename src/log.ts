@@ -6,7 +6,7 @@ export interface LoggerOptions {
   level: string;
   /** Human-readable lines (a TTY); otherwise one JSON object per line (pino's native format). */
   pretty: boolean;
-  /** Where lines go. @default process.stdout (pino's async sonic-boom in JSON mode) */
+  /** Where lines go. @default stdout (in JSON mode buffered, see bufferedStdout) */
   stream?: NodeJS.WritableStream;
 }
 
@@ -42,20 +42,52 @@ function prettyStream(out: NodeJS.WritableStream, color: boolean): DestinationSt
   };
 }
 
+/** JSON lines wait in memory until this many bytes are waiting: one write(2) per ~30 access lines, not one each. */
+const BUFFER_BYTES = 8 * 1024;
+/** ...or until this long has passed, so a quiet sidecar's lines still show up at once to someone tailing them. */
+const FLUSH_INTERVAL_MS = 100;
+
+/**
+ * stdout for JSON lines, buffered (sonic-boom's minLength and periodicFlush): lines are written
+ * 8 KiB at a time, or 100 ms after the first one waiting, with one write(2) from this thread —
+ * as Node itself writes to a stdout pipe on Linux.
+ *
+ * Not sonic-boom's asynchronous mode, on purpose: there a chunk can be in flight on libuv's
+ * thread pool, blocked on a full pipe, and the flush a crash must make could interleave with it
+ * inside a line (test/cli/log-buffer.test.ts caught exactly that). With no write ever in flight,
+ * every way out loses nothing: shutdown flushes (flushLogger), and so do exit and a crash (an
+ * uncaught exception or unhandled rejection, before Node prints it and exits).
+ */
+function bufferedStdout(): DestinationStream {
+  const dest = pino.destination({ dest: 1, sync: true, minLength: BUFFER_BYTES, periodicFlush: FLUSH_INTERVAL_MS });
+  const flushNow = (): void => {
+    try {
+      dest.flushSync();
+    } catch {
+      // stdout gone (EPIPE): nothing more can be written anyway
+    }
+  };
+  process.on('exit', flushNow);
+  process.on('uncaughtExceptionMonitor', flushNow);
+  return dest;
+}
+
 export function createLogger(options: LoggerOptions): Logger {
   const out = options.stream ?? process.stdout;
   if (options.pretty) {
     return pino({ level: options.level, base: undefined }, prettyStream(out, (out as { isTTY?: boolean }).isTTY === true));
   }
-  const dest = options.stream ? (options.stream as DestinationStream) : pino.destination({ dest: 1, sync: false });
+  const dest = options.stream ? (options.stream as DestinationStream) : bufferedStdout();
   return pino({ level: options.level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, dest);
 }
 
-/** Flushes an async pino destination (used on shutdown so the last lines are not lost). */
+/** Writes out the lines a buffered destination holds (shutdown: the last lines are not lost). */
 export function flushLogger(logger: Logger): void {
+  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as { flushSync?: () => void } | undefined;
   try {
-    logger.flush();
+    if (typeof stream?.flushSync === 'function') stream.flushSync();
+    else logger.flush();
   } catch {
-    // sync destinations have nothing to flush
+    // a closed stdout cannot take more
   }
 }

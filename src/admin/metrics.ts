@@ -207,6 +207,7 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
   });
   mirroredCounter('tracecar_spans_retried_total', 'Spans sent again after a retryable export failure of their batch (once per retry).', () => readExport()?.retried);
   mirroredGauge('tracecar_spans_queued', 'Spans waiting in the export queue.', () => readExport()?.queued);
+  mirroredGauge('tracecar_spans_queued_bytes', 'Bytes the spans waiting in the export queue take, encoded.', () => readExport()?.queuedBytes);
   mirroredCounter('tracecar_export_failures_total', 'OTLP export calls (batches) that failed, retried afterwards or not.', () => readExport()?.failedExports);
   mirroredGauge('tracecar_store_traces', 'Traces held by the admin trace store.', () => readStore()?.traces);
   mirroredGauge('tracecar_store_spans', 'Spans held by the admin trace store.', () => readStore()?.spans);

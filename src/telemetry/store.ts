@@ -3,17 +3,17 @@
  * byte budget. Spans (this process's own and those received over OTLP) are grouped by trace id;
  * whole traces leave oldest-first.
  *
- * A span is kept compact: the few fields listing, filtering and summaries read (ids, name, kind,
- * service, times, HTTP status, error verdict and cause, correlation id, called peer) plus its OTLP
- * protobuf encoding as a one-byte string — the bytes span end already encoded for the exporter, or
- * that add() encodes for a received span. Attributes, events and links are decoded from those bytes
- * only when the API asks for the trace (get()). The byte budget counts what a span really holds:
- * its encoding and the strings it keeps, plus a fixed overhead per span and per trace measured
- * with V8's heap statistics (bench/store-add.mjs prints the check).
+ * A span is kept as its OTLP protobuf encoding in a one-byte string — the bytes span end already
+ * made for the exporter, or that add() encodes for a received span — and nothing else: a trace of
+ * one span is three heap objects (entry, trace id, bytes), so keeping the last thousand traces
+ * costs the garbage collector little on the request path. Whatever the API asks for (summaries,
+ * filters, the spans of a trace) is decoded from those bytes when it asks. The byte budget counts
+ * what is really held: each span's bytes plus fixed per-span and per-trace overheads
+ * (bench/store-add.mjs measures them against V8's heap and prints the ratio).
  */
 import type { FinishedSpan, SpanSink } from './finish.js';
-import { extraOverridesBase, hopAttributeObject, type Hop, type ResourceInfo } from './hop.js';
-import { decodeSpanField } from './otlp/decode.js';
+import type { ResourceInfo } from './hop.js';
+import { decodeSpanField, spanIdKey, type DecodedSpan } from './otlp/decode.js';
 import { SpanEncoder } from './otlp/encode.js';
 import { ProtoWriter } from './otlp/writer.js';
 import type { Attributes, SpanKindName, SpanRecord } from './span.js';
@@ -142,90 +142,83 @@ export interface TraceStore extends SpanSink {
 
 export const CORRELATION_ATTRIBUTES = ['tracecar.correlation_id', 'http.request.header.x-request-id'] as const;
 
-/** One stored span: what listing and summaries read, and its OTLP bytes for everything else. */
-class StoredSpan {
-  constructor(
-    readonly spanId: string,
-    readonly parentSpanId: string | undefined,
-    readonly name: string,
-    readonly kind: SpanKindName,
-    readonly service: string,
-    readonly startTime: number,
-    readonly endTime: number,
-    /** http.response.status_code (or the older http.status_code). */
-    readonly statusCode: number | undefined,
-    /** The store's error rule: status ERROR, or a SERVER span that answered 5xx. */
-    readonly error: boolean,
-    /** error.type, or the status message. */
-    readonly cause: string | undefined,
-    readonly correlationId: string | undefined,
-    /** Who a CLIENT span called: peer.service, else server.address. */
-    readonly peer: string | undefined,
-    /** Resource attributes other than service.name (shared between spans of one process or request). */
-    readonly resource: Attributes | undefined,
-    readonly scope: string | undefined,
-    /** Events and links carry an `attributes` object even when empty (the shape of received spans). */
-    readonly emptyAttributes: boolean,
-    /** The span's OTLP protobuf (a ScopeSpans `spans` field), one character per byte. */
-    readonly data: string,
-  ) {}
+/** Who recorded a span (shared by every span of one config version, or of one received request). */
+interface SpanOrigin {
+  readonly service: string;
+  /** Resource attributes as the API shows them (received spans: without service.name). */
+  readonly resource: Attributes | undefined;
+  readonly scope: string | undefined;
+  /** Events and links carry an `attributes` object even when empty (the shape of received spans). */
+  readonly emptyAttributes: boolean;
 }
 
+/**
+ * One trace. A trace of one span holds it in `data`/`origin`; a second span turns both into
+ * arrays. `data` strings are ScopeSpans `spans` fields (tag, length, Span), one char per byte.
+ */
 interface TraceEntry {
-  traceId: string;
-  spans: StoredSpan[];
-  /** Span id index, built only once a trace grows large (most traces hold a handful of spans). */
-  spanIndex?: Set<string>;
+  readonly traceId: string;
+  /** Its place in the age order (see `order` in createTraceStore). */
+  age: number;
+  data: string | string[];
+  origin: SpanOrigin | SpanOrigin[];
+  /** Span id keys (spanIdKey) for de-duplication, once a trace grows large. */
+  ids?: Set<string>;
   bytes: number;
-  start: number;
-  end: number;
-  /*
-   * Small arrays rather than Sets: every request makes a trace entry and the store keeps 1000 of
-   * them, so per-entry allocations show up as GC time on the request path.
-   */
-  services: string[];
-  correlationIds: string[];
-  errorCount: number;
   /** Cached summary, dropped when a span is added. */
   summary?: TraceSummary;
 }
 
+/** What listing, filtering and the summary read of a span, decoded from its bytes on demand. */
+interface SpanFacts {
+  spanId: string;
+  parentSpanId: string | undefined;
+  name: string;
+  kind: SpanKindName;
+  service: string;
+  startTime: number;
+  endTime: number;
+  statusCode: number | undefined;
+  error: boolean;
+  cause: string | undefined;
+  correlationId: string | undefined;
+  peer: string | undefined;
+}
+
+/** A trace's facts, built when a filter or the summary needs them (not kept). */
+interface TraceFacts {
+  spans: SpanFacts[];
+  start: number;
+  end: number;
+  services: string[];
+  correlationIds: string[];
+  errorCount: number;
+}
+
 /**
- * Heap bytes a stored span holds besides its encoding and strings (the StoredSpan object, its two
- * boxed times, the one-byte string header, its slot in the trace's array), and a trace besides its
- * spans (entry object, arrays, Map slot, trace id, a cached summary). Measured with
- * v8.getHeapStatistics() over 100k spans on Node 22 (bench/store-add.mjs re-measures and prints
- * the ratio of real heap growth to stats().bytes).
+ * Heap bytes besides the span bytes themselves: per span, the one-byte string's header and its
+ * slot in the trace's arrays; per trace, the entry object, its trace id string and its Map slot.
+ * Measured against v8.getHeapStatistics() with 100k traces on Node 22 (bench/store-add.mjs).
  */
-export const SPAN_OVERHEAD_BYTES = 232;
-export const TRACE_OVERHEAD_BYTES = 520;
-/** Past this many spans a trace gets a Set index for de-duplication. */
+export const SPAN_OVERHEAD_BYTES = 40;
+export const TRACE_OVERHEAD_BYTES = 120;
+/** Past this many spans a trace gets a Set of span ids for de-duplication. */
 const SPAN_INDEX_FROM = 32;
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
 
-/** Heap bytes one stored one-byte string of this length takes (16-byte header, 8-byte aligned). */
-function stringBytes(s: string | undefined): number {
-  return s === undefined ? 0 : 16 + ((s.length + 7) & ~7);
-}
+/** The attributes span facts are derived from. */
+const FACT_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'http.response.status_code',
+  'http.status_code',
+  'error.type',
+  'peer.service',
+  'server.address',
+  ...CORRELATION_ATTRIBUTES,
+]);
 
-function storedBytes(s: StoredSpan): number {
-  return (
-    SPAN_OVERHEAD_BYTES +
-    stringBytes(s.data) +
-    stringBytes(s.spanId) +
-    stringBytes(s.name) +
-    stringBytes(s.parentSpanId) +
-    stringBytes(s.cause) +
-    stringBytes(s.correlationId) +
-    stringBytes(s.peer)
-  );
-}
-
-function hasSpan(entry: TraceEntry, spanId: string): boolean {
-  if (entry.spanIndex) return entry.spanIndex.has(spanId);
-  for (const s of entry.spans) if (s.spanId === spanId) return true;
-  return false;
+function spanBytes(data: string): number {
+  return SPAN_OVERHEAD_BYTES + ((data.length + 7) & ~7);
 }
 
 function statusOfAttributes(attributes: Attributes): number | undefined {
@@ -248,10 +241,10 @@ export function httpStatusOf(span: SpanRecord): number | undefined {
 }
 
 /** A span counts as an error when its status says so or it is a SERVER span that answered 5xx. */
-export function isErrorSpan(span: SpanRecord): boolean {
+export function isErrorSpan(span: Pick<SpanRecord, 'status' | 'kind' | 'attributes'>): boolean {
   if (span.status.code === 'error') return true;
   if (span.kind === 'server') {
-    const status = httpStatusOf(span);
+    const status = statusOfAttributes(span.attributes);
     return status !== undefined && status >= 500;
   }
   return false;
@@ -261,113 +254,70 @@ export function correlationIdOf(span: SpanRecord): string | undefined {
   return correlationIdOfAttributes(span.attributes);
 }
 
-/** error.type, or the status message. */
-function causeOf(attributes: Attributes, statusMessage: string | undefined): string | undefined {
-  const t = attributes['error.type'];
-  if (typeof t === 'string' && t !== '') return t;
-  return statusMessage || undefined;
-}
-
-function peerOf(attributes: Attributes): string | undefined {
-  const peer = attributes['peer.service'] ?? attributes['server.address'];
-  return typeof peer === 'string' && peer !== '' ? peer : undefined;
-}
-
-/** Attribute keys the stored fields are derived from: a stage's extra attribute with one of these needs the slow path. */
-const DERIVED_KEYS: ReadonlySet<string> = new Set([
-  'http.response.status_code',
-  'http.status_code',
-  'error.type',
-  'peer.service',
-  'server.address',
-  ...CORRELATION_ATTRIBUTES,
-]);
-
-function extraTouchesDerived(hop: Hop): boolean {
-  const extra = hop.extra;
-  if (extra) for (const key in extra) if (DERIVED_KEYS.has(key)) return true;
-  return false;
-}
-
-/** A span of this process, from its Hop and the encoding span end made. */
-function storedFromHop(hop: Hop, resource: ResourceInfo, data: string): StoredSpan {
-  if (hop.extra !== undefined && (extraTouchesDerived(hop) || extraOverridesBase(hop))) {
-    const attributes = hopAttributeObject(hop);
-    const statusCode = statusOfAttributes(attributes);
-    const error = hop.isError || (hop.kind === 'server' && statusCode !== undefined && statusCode >= 500);
-    const message = hop.isError ? (hop.errorMessage ?? `HTTP ${hop.status}`) : undefined;
-    return new StoredSpan(
-      hop.spanId, hop.parentSpanId, hop.name, hop.kind, resource.service, hop.startTime, hop.endTime, statusCode, error,
-      error ? causeOf(attributes, message) : undefined, correlationIdOfAttributes(attributes), peerOf(attributes),
-      resource.resource, 'tracecar', false, data,
-    );
-  }
-  const error = hop.isError;
-  return new StoredSpan(
-    hop.spanId,
-    hop.parentSpanId,
-    hop.name,
-    hop.kind,
-    resource.service,
-    hop.startTime,
-    hop.endTime,
-    hop.status > 0 ? hop.status : undefined,
-    error,
-    // error.type is written for every error span (hopAttributes), so it is the cause.
-    error ? (hop.errorType ?? String(hop.status)) : undefined,
-    hop.correlationId || undefined,
-    hop.peerService || hop.serverAddress || undefined,
-    resource.resource,
-    'tracecar',
-    false,
-    data,
-  );
-}
-
-function storedFromRecord(span: SpanRecord, data: string): StoredSpan {
-  const statusCode = statusOfAttributes(span.attributes);
-  const error = isErrorSpan(span);
-  const every = (list: ReadonlyArray<{ attributes?: Attributes }>): boolean => list.every((x) => x.attributes !== undefined);
-  return new StoredSpan(
-    span.spanId,
-    span.parentSpanId,
-    span.name,
-    span.kind,
-    span.service,
-    span.startTime,
-    span.endTime,
-    statusCode,
-    error,
-    error ? causeOf(span.attributes, span.status.message) : undefined,
-    correlationIdOfAttributes(span.attributes),
-    peerOf(span.attributes),
-    span.resource,
-    span.scope,
-    (span.events.length > 0 || span.links.length > 0) && every(span.events) && every(span.links),
-    data,
-  );
-}
-
-/** The stored span as the API shows it: fields it kept, the rest decoded from its bytes. */
-function toRecord(traceId: string, s: StoredSpan): SpanRecord {
-  const body = decodeSpanField(Buffer.from(s.data, 'latin1'), s.emptyAttributes);
+function factsOf(data: string, origin: SpanOrigin): SpanFacts {
+  const d = decodeSpanField(Buffer.from(data, 'latin1'), { onlyAttributes: FACT_ATTRIBUTES });
+  const error = isErrorSpan(d);
+  const t = d.attributes['error.type'];
+  const peer = d.attributes['peer.service'] ?? d.attributes['server.address'];
   return {
-    traceId,
-    spanId: s.spanId,
-    parentSpanId: s.parentSpanId,
-    traceState: body.traceState,
-    traceFlags: body.traceFlags,
-    name: s.name,
-    kind: s.kind,
-    startTime: s.startTime,
-    endTime: s.endTime,
-    attributes: body.attributes,
-    events: body.events,
-    links: body.links,
-    status: body.status,
-    service: s.service,
-    resource: s.resource,
-    scope: s.scope,
+    spanId: d.spanId,
+    parentSpanId: d.parentSpanId,
+    name: d.name,
+    kind: d.kind,
+    service: origin.service,
+    startTime: d.startTime,
+    endTime: d.endTime,
+    statusCode: statusOfAttributes(d.attributes),
+    error,
+    cause: typeof t === 'string' && t !== '' ? t : d.status.message || undefined,
+    correlationId: correlationIdOfAttributes(d.attributes),
+    peer: typeof peer === 'string' && peer !== '' ? peer : undefined,
+  };
+}
+
+function spansOf(entry: TraceEntry): Array<[string, SpanOrigin]> {
+  if (typeof entry.data === 'string') return [[entry.data, entry.origin as SpanOrigin]];
+  const origins = entry.origin as SpanOrigin[];
+  return entry.data.map((d, i) => [d, origins[i]!]);
+}
+
+function spanCount(entry: TraceEntry): number {
+  return typeof entry.data === 'string' ? 1 : entry.data.length;
+}
+
+function traceFacts(entry: TraceEntry): TraceFacts {
+  const spans = spansOf(entry).map(([data, origin]) => factsOf(data, origin));
+  const facts: TraceFacts = { spans, start: Infinity, end: -Infinity, services: [], correlationIds: [], errorCount: 0 };
+  for (const s of spans) {
+    if (s.startTime < facts.start) facts.start = s.startTime;
+    if (s.endTime > facts.end) facts.end = s.endTime;
+    if (!facts.services.includes(s.service)) facts.services.push(s.service);
+    if (s.correlationId !== undefined && !facts.correlationIds.includes(s.correlationId)) facts.correlationIds.push(s.correlationId);
+    if (s.error) facts.errorCount++;
+  }
+  return facts;
+}
+
+/** The stored span as the API shows it. */
+function toRecord(data: string, origin: SpanOrigin): SpanRecord {
+  const d: DecodedSpan = decodeSpanField(Buffer.from(data, 'latin1'), { emptyAttributes: origin.emptyAttributes });
+  return {
+    traceId: d.traceId,
+    spanId: d.spanId,
+    parentSpanId: d.parentSpanId,
+    traceState: d.traceState,
+    traceFlags: d.traceFlags,
+    name: d.name,
+    kind: d.kind,
+    startTime: d.startTime,
+    endTime: d.endTime,
+    attributes: d.attributes,
+    events: d.events,
+    links: d.links,
+    status: d.status,
+    service: origin.service,
+    resource: origin.resource,
+    scope: origin.scope,
     sampled: true,
   };
 }
@@ -392,8 +342,16 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
   const maxBytes = positive(options.maxBytes, 64 * 1024 * 1024);
   const maxSpansPerTrace = positive(options.maxSpansPerTrace, 5000);
 
-  /** Insertion order = age: the first key is the oldest trace. */
   const traces = new Map<string, TraceEntry>();
+  /**
+   * Traces oldest first, for eviction: a queue of entries read from `head`, each entry's place
+   * being `head offset + index` (`age`); a place whose entry has moved on (evicted, or moved to the
+   * back) is skipped. Not the Map's own order: a Map keeps deleted entries as holes until it
+   * rehashes, so finding its first live entry after many evictions walks them all.
+   */
+  let order: TraceEntry[] = [];
+  let head = 0;
+  let ageBase = 0;
   let totalBytes = 0;
   let totalSpans = 0;
   let evictedTraces = 0;
@@ -402,71 +360,106 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
   let summaryCache: { version: number; value: StoreSummary } | undefined;
   /** Encodes spans given as records (received over OTLP). */
   let recordEncoder: SpanEncoder | undefined;
+  /** Origins of this process's spans, one per config version's ResourceInfo. */
+  const ownOrigins = new WeakMap<ResourceInfo, SpanOrigin>();
+  let lastOwn: { resource: ResourceInfo; origin: SpanOrigin } | undefined;
+  let lastReceived: SpanOrigin | undefined;
+
+  function enqueue(entry: TraceEntry): void {
+    entry.age = ageBase + order.length;
+    order.push(entry);
+  }
+
+  /** The oldest stored trace. */
+  function oldest(): TraceEntry {
+    for (;;) {
+      const entry = order[head]!;
+      if (entry.age === ageBase + head && traces.get(entry.traceId) === entry) return entry;
+      head++;
+      if (head >= 1024 && head * 2 >= order.length) {
+        ageBase += head;
+        order = order.slice(head);
+        head = 0;
+      }
+    }
+  }
 
   function evict(entry: TraceEntry): void {
+    entry.age = -1;
     traces.delete(entry.traceId);
     totalBytes -= entry.bytes;
-    totalSpans -= entry.spans.length;
+    totalSpans -= spanCount(entry);
     evictedTraces++;
   }
 
-  function insert(traceId: string, span: StoredSpan): void {
-    let entry = traces.get(traceId);
-    if (!entry) {
-      entry = {
-        traceId,
-        spans: [],
-        bytes: TRACE_OVERHEAD_BYTES,
-        start: span.startTime,
-        end: span.endTime,
-        services: [],
-        correlationIds: [],
-        errorCount: 0,
-      };
-      traces.set(traceId, entry);
-      totalBytes += TRACE_OVERHEAD_BYTES;
+  /** The index of the stored span with this span's id in `entry`, or -1. */
+  function indexOfSpan(entry: TraceEntry, data: string): number {
+    const key = spanIdKey(data);
+    if (typeof entry.data === 'string') return spanIdKey(entry.data) === key ? 0 : -1;
+    if (entry.ids !== undefined && !entry.ids.has(key)) return -1;
+    return entry.data.findIndex((d) => spanIdKey(d) === key);
+  }
+
+  function insert(traceId: string, data: string, origin: SpanOrigin): void {
+    const bytes = spanBytes(data);
+    const entry = traces.get(traceId);
+    if (entry === undefined) {
+      const fresh: TraceEntry = { traceId, age: 0, data, origin, bytes: TRACE_OVERHEAD_BYTES + bytes, ids: undefined, summary: undefined };
+      traces.set(traceId, fresh);
+      enqueue(fresh);
+      totalBytes += fresh.bytes;
+      totalSpans++;
+      version++;
+      evictFor(fresh);
+      return;
     }
-    const bytes = storedBytes(span);
-    if (hasSpan(entry, span.spanId)) {
+    const at = indexOfSpan(entry, data);
+    if (at >= 0) {
       // The same span twice (e.g. also received over OTLP): keep the newer copy.
-      const i = entry.spans.findIndex((s) => s.spanId === span.spanId);
-      const old = entry.spans[i]!;
-      const oldBytes = storedBytes(old);
-      if (old.error) entry.errorCount--;
-      entry.spans[i] = span;
-      entry.bytes += bytes - oldBytes;
-      totalBytes += bytes - oldBytes;
+      const old = typeof entry.data === 'string' ? entry.data : entry.data[at]!;
+      const delta = bytes - spanBytes(old);
+      if (typeof entry.data === 'string') {
+        entry.data = data;
+        entry.origin = origin;
+      } else {
+        entry.data[at] = data;
+        (entry.origin as SpanOrigin[])[at] = origin;
+      }
+      entry.bytes += delta;
+      totalBytes += delta;
     } else {
-      if (entry.spans.length >= maxSpansPerTrace) {
+      if (spanCount(entry) >= maxSpansPerTrace) {
         droppedSpans++;
         return;
       }
-      entry.spans.push(span);
-      if (entry.spanIndex) entry.spanIndex.add(span.spanId);
-      else if (entry.spans.length > SPAN_INDEX_FROM) entry.spanIndex = new Set(entry.spans.map((x) => x.spanId));
+      if (typeof entry.data === 'string') {
+        entry.data = [entry.data, data];
+        entry.origin = [entry.origin as SpanOrigin, origin];
+      } else {
+        entry.data.push(data);
+        (entry.origin as SpanOrigin[]).push(origin);
+        if (entry.ids !== undefined) entry.ids.add(spanIdKey(data));
+        else if (entry.data.length > SPAN_INDEX_FROM) entry.ids = new Set(entry.data.map(spanIdKey));
+      }
       entry.bytes += bytes;
       totalBytes += bytes;
       totalSpans++;
     }
-    if (span.startTime < entry.start) entry.start = span.startTime;
-    if (span.endTime > entry.end) entry.end = span.endTime;
-    if (!entry.services.includes(span.service)) entry.services.push(span.service);
-    const cid = span.correlationId;
-    if (cid !== undefined && !entry.correlationIds.includes(cid)) entry.correlationIds.push(cid);
-    if (span.error) entry.errorCount++;
     entry.summary = undefined;
     version++;
+    evictFor(entry);
+  }
 
-    // Evict whole oldest traces; the trace just added to stays even if it alone is over budget.
+  /** Evicts whole oldest traces; the trace just added to stays even if it alone is over budget. */
+  function evictFor(entry: TraceEntry): void {
     while (traces.size > maxTraces || (totalBytes > maxBytes && traces.size > 1)) {
-      const oldest = traces.values().next().value as TraceEntry;
-      if (oldest === entry) {
+      const first = oldest();
+      if (first === entry) {
         // Only possible for the byte budget: move it to the back and evict the next oldest.
-        traces.delete(entry.traceId);
-        traces.set(entry.traceId, entry);
+        enqueue(entry);
         continue;
       }
-      evict(oldest);
+      evict(first);
     }
   }
 
@@ -475,7 +468,19 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
       const encoder = (recordEncoder ??= new SpanEncoder(new ProtoWriter(4096)));
       encoder.w.pos = 0;
       encoder.record(span);
-      insert(span.traceId, storedFromRecord(span, encoder.w.buf.toString('latin1', 0, encoder.w.pos)));
+      const every = (list: ReadonlyArray<{ attributes?: Attributes }>): boolean => list.every((x) => x.attributes !== undefined);
+      const emptyAttributes = (span.events.length > 0 || span.links.length > 0) && every(span.events) && every(span.links);
+      let origin = lastReceived;
+      if (
+        origin === undefined ||
+        origin.service !== span.service ||
+        origin.resource !== span.resource ||
+        origin.scope !== span.scope ||
+        origin.emptyAttributes !== emptyAttributes
+      ) {
+        origin = lastReceived = { service: span.service, resource: span.resource, scope: span.scope, emptyAttributes };
+      }
+      insert(span.traceId.toLowerCase(), encoder.w.buf.toString('latin1', 0, encoder.w.pos), origin);
     } catch {
       // A malformed record must never break the caller.
       droppedSpans++;
@@ -485,17 +490,29 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
   function spanEnded(span: FinishedSpan): void {
     try {
       const w = span.protobuf();
-      insert(span.hop.traceId, storedFromHop(span.hop, span.resource, w.buf.toString('latin1', 0, w.pos)));
+      const resource = span.resource;
+      let origin: SpanOrigin | undefined;
+      if (lastOwn !== undefined && lastOwn.resource === resource) origin = lastOwn.origin;
+      else {
+        origin = ownOrigins.get(resource);
+        if (origin === undefined) {
+          origin = { service: resource.service, resource: resource.resource, scope: 'tracecar', emptyAttributes: false };
+          ownOrigins.set(resource, origin);
+        }
+        lastOwn = { resource, origin };
+      }
+      insert(span.hop.traceId, w.buf.toString('latin1', 0, w.pos), origin);
     } catch {
       droppedSpans++;
     }
   }
 
-  function summarize(entry: TraceEntry): TraceSummary {
+  function summarize(entry: TraceEntry, known?: TraceFacts): TraceSummary {
     if (entry.summary) return entry.summary;
-    const ids = new Set(entry.spans.map((x) => x.spanId));
-    let root: StoredSpan | undefined;
-    for (const s of entry.spans) {
+    const facts = known ?? traceFacts(entry);
+    const ids = new Set(facts.spans.map((x) => x.spanId));
+    let root: SpanFacts | undefined;
+    for (const s of facts.spans) {
       const isRoot = !s.parentSpanId || !ids.has(s.parentSpanId);
       if (!isRoot) continue;
       // A true root (no parent at all) beats an orphan; then the earliest.
@@ -503,38 +520,36 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
         root = s;
       }
     }
-    root ??= entry.spans[0]!;
-    let correlationId: string | undefined = root.correlationId;
-    if (correlationId === undefined) for (const c of entry.correlationIds) { correlationId = c; break; }
+    root ??= facts.spans[0]!;
+    const correlationId = root.correlationId ?? facts.correlationIds[0];
     const summary: TraceSummary = {
       traceId: entry.traceId,
       rootName: root.name,
       rootService: root.service,
       rootStatusCode: root.statusCode,
-      services: [...entry.services].sort(),
-      startTime: entry.start,
-      durationMs: round3(Math.max(0, entry.end - entry.start)),
-      spanCount: entry.spans.length,
-      errorCount: entry.errorCount,
-      error: entry.errorCount > 0,
+      services: [...facts.services].sort(),
+      startTime: facts.start,
+      durationMs: round3(Math.max(0, facts.end - facts.start)),
+      spanCount: facts.spans.length,
+      errorCount: facts.errorCount,
+      error: facts.errorCount > 0,
       correlationId,
     };
     entry.summary = summary;
     return summary;
   }
 
-  function matches(entry: TraceEntry, f: TraceFilter, route: string | undefined, traceIdPrefix: string | undefined): boolean {
-    if (traceIdPrefix && !entry.traceId.startsWith(traceIdPrefix)) return false;
-    if (f.service && !entry.services.includes(f.service)) return false;
-    if (f.correlationId && !entry.correlationIds.includes(f.correlationId)) return false;
-    if (f.status === 'error' && entry.errorCount === 0) return false;
-    if (f.status === 'ok' && entry.errorCount > 0) return false;
-    const duration = entry.end - entry.start;
+  function matches(facts: TraceFacts, f: TraceFilter, route: string | undefined): boolean {
+    if (f.service && !facts.services.includes(f.service)) return false;
+    if (f.correlationId && !facts.correlationIds.includes(f.correlationId)) return false;
+    if (f.status === 'error' && facts.errorCount === 0) return false;
+    if (f.status === 'ok' && facts.errorCount > 0) return false;
+    const duration = facts.end - facts.start;
     if (f.minDuration !== undefined && duration < f.minDuration) return false;
     if (f.maxDuration !== undefined && duration > f.maxDuration) return false;
-    if (f.since !== undefined && entry.start < f.since) return false;
-    if (f.until !== undefined && entry.start > f.until) return false;
-    if (route && !entry.spans.some((s) => s.name.toLowerCase().includes(route))) return false;
+    if (f.since !== undefined && facts.start < f.since) return false;
+    if (f.until !== undefined && facts.start > f.until) return false;
+    if (route && !facts.spans.some((s) => s.name.toLowerCase().includes(route))) return false;
     return true;
   }
 
@@ -542,11 +557,21 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
     const limit = Math.min(MAX_LIMIT, positive(filter.limit, DEFAULT_LIMIT));
     const route = filter.route ? filter.route.toLowerCase() : undefined;
     const prefix = filter.traceId ? filter.traceId.toLowerCase() : undefined;
-    const all = [...traces.values()];
+    const filtered =
+      !!filter.service || !!filter.correlationId || !!filter.status || route !== undefined ||
+      filter.minDuration !== undefined || filter.maxDuration !== undefined || filter.since !== undefined || filter.until !== undefined;
     const out: TraceSummary[] = [];
-    // Newest first: the newest traces were inserted last.
-    for (let i = all.length - 1; i >= 0 && out.length < limit; i--) {
-      if (matches(all[i]!, filter, route, prefix)) out.push(summarize(all[i]!));
+    // Newest first.
+    for (let i = order.length - 1; i >= head && out.length < limit; i--) {
+      const entry = order[i]!;
+      if (entry.age !== ageBase + i || traces.get(entry.traceId) !== entry) continue;
+      if (prefix && !entry.traceId.startsWith(prefix)) continue;
+      if (!filtered) {
+        out.push(summarize(entry));
+        continue;
+      }
+      const facts = traceFacts(entry);
+      if (matches(facts, filter, route)) out.push(summarize(entry, facts));
     }
     return out;
   }
@@ -559,8 +584,8 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
   function get(traceId: string): SpanRecord[] | undefined {
     const entry = traces.get(traceId.toLowerCase());
     if (!entry) return undefined;
-    const sorted = [...entry.spans].sort((a, b) => a.startTime - b.startTime || (a.parentSpanId ? 1 : 0) - (b.parentSpanId ? 1 : 0));
-    return sorted.map((s) => toRecord(entry.traceId, s));
+    const records = spansOf(entry).map(([data, origin]) => toRecord(data, origin));
+    return records.sort((a, b) => a.startTime - b.startTime || (a.parentSpanId ? 1 : 0) - (b.parentSpanId ? 1 : 0));
   }
 
   function computeSummary(): StoreSummary {
@@ -584,12 +609,13 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
     };
 
     for (const entry of traces.values()) {
-      const byId = new Map<string, StoredSpan>();
-      for (const s of entry.spans) byId.set(s.spanId, s);
+      const spans = traceFacts(entry).spans;
+      const byId = new Map<string, SpanFacts>();
+      for (const s of spans) byId.set(s.spanId, s);
       /** Client spans with a child in another service: their call is already an edge. */
       const answered = new Set<string>();
 
-      for (const s of entry.spans) {
+      for (const s of spans) {
         const error = s.error;
         const n = node(s.service, false);
         n.spanCount++;
@@ -626,9 +652,9 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
       }
 
       // Client spans whose callee reports no spans here: an edge to the peer they called.
-      for (const s of entry.spans) {
+      for (const s of spans) {
         if (s.kind !== 'client' || answered.has(s.spanId)) continue;
-        const hasChild = entry.spans.some((c) => c.parentSpanId === s.spanId);
+        const hasChild = spans.some((c) => c.parentSpanId === s.spanId);
         if (hasChild) continue;
         const peer = s.peer;
         if (peer === undefined || peer === s.service) continue;
@@ -675,7 +701,10 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
 
   function services(): string[] {
     const set = new Set<string>();
-    for (const entry of traces.values()) for (const s of entry.services) set.add(s);
+    for (const entry of traces.values()) {
+      if (typeof entry.data === 'string') set.add((entry.origin as SpanOrigin).service);
+      else for (const o of entry.origin as SpanOrigin[]) set.add(o.service);
+    }
     return [...set].sort();
   }
 
@@ -690,6 +719,8 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
     stats: () => ({ traces: traces.size, spans: totalSpans, bytes: totalBytes, maxTraces, maxBytes, evictedTraces, droppedSpans }),
     clear: () => {
       traces.clear();
+      order = [];
+      head = 0;
       totalBytes = 0;
       totalSpans = 0;
       version++;

@@ -33,6 +33,7 @@ describe('metrics', () => {
       droppedQueueFull: 1,
       retried: 7,
       queued: 5,
+      queuedBytes: 3000,
       failedExports: 1,
     }));
 
@@ -100,6 +101,7 @@ describe('metrics', () => {
     expect(m.value('tracecar_spans_retried_total')).toBe(7);
     expect(m.types.get('tracecar_spans_queued')).toBe('gauge');
     expect(m.value('tracecar_spans_queued')).toBe(5);
+    expect(m.value('tracecar_spans_queued_bytes')).toBe(3000);
     expect(m.value('tracecar_export_failures_total')).toBe(1);
     expect(m.value('tracecar_store_traces')).toBe(0);
   });
@@ -114,6 +116,7 @@ describe('metrics', () => {
       droppedQueueFull: 0,
       retried: 0,
       queued: 0,
+      queuedBytes: 0,
       failedExports: 0,
     }));
     exported = 10;

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { createFinisher } from '../../src/telemetry/finish.js';
+import { toSpanRecord, type ResourceInfo } from '../../src/telemetry/hop.js';
 import { createTraceStore } from '../../src/telemetry/store.js';
 import { hex, proxySpan, topologyTrace } from '../helpers/admin-fixtures.js';
+import { hopOfShape } from '../helpers/hops.js';
 
 describe('trace store', () => {
   it('groups spans by trace and summarises each trace', () => {
@@ -162,4 +165,45 @@ describe('trace store', () => {
     expect(store.get(idOf(16, spans[0]!))).toHaveLength(6);
     expect(store.get(idOf(15, spans[0]!))).toBeUndefined();
   });
+
+  it("this process's spans: get() answers exactly the SpanRecord span end describes, from the bytes it keeps", () => {
+    const store = createTraceStore({ maxTraces: 100, maxBytes: 1 << 24 });
+    const resource: ResourceInfo = { service: 'checkout', resource: { 'service.name': 'checkout', 'service.version': '1' } };
+    const finish = createFinisher({ sinks: [store], accessLog: { write() {} } });
+    // slowerThan 0: the tail rule keeps the unsampled shapes too.
+    const ctx = { config: { sampling: { keep: { errors: true, slowerThan: 0 } } }, resource };
+    // Shape 5 carries a lone surrogate no header can carry (it reads back as U+FFFD): left out here.
+    const hops = Array.from({ length: 12 }, (_, i) => hopOfShape(i)).filter((_, i) => i !== 5);
+    for (const h of hops) finish(h, ctx);
+    for (const h of hops) {
+      const [got] = store.get(h.traceId)!;
+      expect(JSON.stringify(got)).toBe(JSON.stringify(toSpanRecord(h, resource)));
+      expect(store.summaryOf(h.traceId)).toEqual(store.list({ traceId: h.traceId, limit: 1 })[0]);
+    }
+    expect(store.stats().spans).toBe(hops.length);
+  });
+
+  it('spans received over OTLP read back as they were given', () => {
+    const store = createTraceStore({ maxTraces: 100, maxBytes: 1 << 24 });
+    const spans = topologyTrace({ correlationId: 'round-trip' }).map((s, i) => ({
+      ...s,
+      events: i % 2 ? [{ name: 'e', time: s.startTime + 0.123456, attributes: {} }] : [],
+      links: i === 0 ? [{ traceId: hex(16), spanId: hex(8), attributes: { why: 'x' } }] : [],
+    }));
+    for (const s of spans) store.add(s);
+    const byId = new Map(store.get(spans[0]!.traceId)!.map((s) => [s.spanId, s]));
+    for (const s of spans) expect(JSON.stringify(byId.get(s.spanId))).toBe(JSON.stringify(s));
+  });
+
+  it('counts the bytes it holds: span encodings plus fixed per-span and per-trace overheads', () => {
+    const store = createTraceStore({ maxTraces: 100, maxBytes: 1 << 24 });
+    const small = proxySpan();
+    store.add(small);
+    const one = store.stats().bytes;
+    store.add(proxySpan({ traceId: small.traceId, attributes: { blob: 'x'.repeat(10_000) } }));
+    // The second span costs its encoding (10 000 bytes of attribute and then some), not an estimate of objects.
+    expect(store.stats().bytes - one).toBeGreaterThan(10_000);
+    expect(store.stats().bytes - one).toBeLessThan(10_700);
+  });
 });
+

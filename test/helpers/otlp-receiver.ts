@@ -49,6 +49,8 @@ export interface OtlpReceiverOptions {
   failWith?: grpc.status;
   /** Wait this long before answering each Export. */
   delayMs?: number;
+  /** Bind this port (a receiver restarted where the exporter expects it). @default 0, any free port */
+  port?: number;
 }
 
 export interface OtlpReceiver {
@@ -69,8 +71,11 @@ export interface OtlpReceiver {
   readonly batchSizes: number[];
   /** gRPC metadata of each Export call, as plain lowercase-keyed objects. */
   readonly metadata: Array<Record<string, string>>;
-  /** Make later calls fail with `code` (default UNAVAILABLE); `null` makes them succeed again. */
-  setFailure(code?: grpc.status | null): void;
+  /**
+   * Make later calls fail with `code` (default UNAVAILABLE); `null` makes them succeed again.
+   * `retryDelayMs`: also send a google.rpc.RetryInfo with that delay (grpc-status-details-bin).
+   */
+  setFailure(code?: grpc.status | null, options?: { retryDelayMs?: number }): void;
   /** Change the answer delay at runtime. */
   setDelay(ms: number): void;
   close(): Promise<void>;
@@ -159,6 +164,38 @@ function metadataToObject(md: grpc.Metadata): Record<string, string> {
 
 const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 
+/** Protobuf bytes of one length-delimited field. */
+function field(tag: number, body: Buffer): Buffer {
+  const len: number[] = [];
+  let n = body.length;
+  while (n >= 0x80) {
+    len.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  len.push(n);
+  return Buffer.concat([Buffer.from([tag, ...len]), body]);
+}
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return out;
+}
+
+/** google.rpc.Status { code, details: [Any(google.rpc.RetryInfo { retry_delay: Duration })] }, hand-encoded. */
+function statusWithRetryInfo(code: number, delayMs: number): Buffer {
+  const seconds = Math.floor(delayMs / 1000);
+  const nanos = (delayMs % 1000) * 1e6;
+  const duration = Buffer.from([0x08, ...varint(seconds), 0x10, ...varint(nanos)]);
+  const retryInfo = field(0x0a, duration);
+  const any = Buffer.concat([field(0x0a, Buffer.from('type.googleapis.com/google.rpc.RetryInfo')), field(0x12, retryInfo)]);
+  return Buffer.concat([Buffer.from([0x08, ...varint(code)]), field(0x1a, any)]);
+}
+
 const traceServiceDefinition: grpc.ServiceDefinition = {
   Export: {
     path: EXPORT_PATH,
@@ -179,6 +216,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   let active = 0;
   let maxActive = 0;
   let failure: grpc.status | null = options.failWith ?? null;
+  let failureDetails: Buffer | undefined;
   let delayMs = options.delayMs ?? 0;
   const waiters = new Set<() => void>();
   const pendingTimers = new Set<NodeJS.Timeout>();
@@ -197,7 +235,9 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       const answer = (): void => {
         active -= 1;
         if (failure !== null) {
-          callback({ code: failure, details: 'otlp-receiver: failure injected by the test' });
+          const metadata = new grpc.Metadata();
+          if (failureDetails) metadata.set('grpc-status-details-bin', failureDetails);
+          callback({ code: failure, details: 'otlp-receiver: failure injected by the test', metadata });
         } else {
           const spans = flattenRequest(call.request);
           received.push(...spans);
@@ -219,7 +259,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   });
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, boundPort) =>
+    server.bindAsync(`127.0.0.1:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, boundPort) =>
       err ? reject(err) : resolve(boundPort),
     );
   });
@@ -269,8 +309,9 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     },
     batchSizes,
     metadata,
-    setFailure(code: grpc.status | null = grpc.status.UNAVAILABLE) {
+    setFailure(code: grpc.status | null = grpc.status.UNAVAILABLE, opts: { retryDelayMs?: number } = {}) {
       failure = code;
+      failureDetails = opts.retryDelayMs === undefined || code === null ? undefined : statusWithRetryInfo(code, opts.retryDelayMs);
     },
     setDelay(ms: number) {
       delayMs = ms;

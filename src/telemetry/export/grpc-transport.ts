@@ -55,9 +55,6 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
   const channelOptions: grpcTypes.ChannelOptions = {
     'grpc.default_compression_algorithm': options.gzip ? 2 : 0,
     'grpc.primary_user_agent': options.userAgent,
-    // A restarted collector is found again within seconds, not after grpc-js' 2-minute backoff cap.
-    'grpc.initial_reconnect_backoff_ms': 500,
-    'grpc.max_reconnect_backoff_ms': 5_000,
     // Our own client, not one shared with other code in the process; a stuck connection goes with it.
     'grpc.use_local_subchannel_pool': 1,
   };
@@ -65,6 +62,7 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
   for (const [key, value] of Object.entries(options.headers)) metadata.set(key.toLowerCase(), value);
 
   let client: grpcTypes.Client | undefined;
+  const inFlight = new Set<grpcTypes.ClientUnaryCall>();
   const identity = (b: Buffer): Buffer => b;
 
   return {
@@ -72,10 +70,16 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
       client ??= new grpc.Client(target, credentials, channelOptions);
       const c = client;
       return new Promise<SendResult>((resolve, reject) => {
-        c.makeUnaryRequest<Buffer, Buffer>(EXPORT_PATH, identity, identity, body, metadata, { deadline: Date.now() + options.timeout }, (err, response) => {
+        const call = c.makeUnaryRequest<Buffer, Buffer>(EXPORT_PATH, identity, identity, body, metadata, { deadline: Date.now() + options.timeout }, (err, response) => {
+          inFlight.delete(call);
           if (err) {
-            if (err.code === DEADLINE_EXCEEDED && client === c) {
-              // A collector that never answers (a black hole) may hold the connection forever: start afresh.
+            if (err.code === UNAVAILABLE && client === c) {
+              // The next attempt starts on a fresh channel, so a restarted collector is reached at
+              // once instead of after grpc-js' own reconnect backoff: retry timing is the queue's
+              // alone. Not after DEADLINE_EXCEEDED: a collector that accepted the connection and
+              // never answered keeps it (grpc-js has no handshake timeout, and a closed channel
+              // does not cancel its pending connect), so a fresh channel each time would open one
+              // more socket per timeout; one stays, stuck, until the collector closes it.
               client = undefined;
               c.close();
             }
@@ -85,9 +89,12 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
           const partial = response && response.length > 0 ? decodePartialSuccess(response) : undefined;
           resolve(partial ? { rejected: partial.rejectedSpans, errorMessage: partial.errorMessage } : { rejected: 0 });
         });
+        inFlight.add(call);
       });
     },
     async close() {
+      for (const call of inFlight) call.cancel();
+      inFlight.clear();
       client?.close();
       client = undefined;
     },

@@ -53,10 +53,13 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
     ...(options.gzip ? { 'content-encoding': 'gzip' } : {}),
   };
 
+  const inFlight = new Set<AbortController>();
   return {
     async send(body) {
       const payload = options.gzip ? await gzip(body) : body;
       let answer: Awaited<ReturnType<Pool['request']>>;
+      const abort = new AbortController();
+      inFlight.add(abort);
       try {
         answer = await pool.request({
           path,
@@ -65,13 +68,15 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
           body: payload,
           headersTimeout: options.timeout,
           bodyTimeout: options.timeout,
-          signal: AbortSignal.timeout(options.timeout),
+          signal: AbortSignal.any([abort.signal, AbortSignal.timeout(options.timeout)]),
         });
       } catch (err) {
+        inFlight.delete(abort);
         // Refused, reset, DNS, TLS, timeout: the collector may be back soon.
         throw new ExportFailure(`OTLP/HTTP ${url.host}: ${(err as Error).message}`, true);
       }
       const data = await readBounded(answer.body);
+      inFlight.delete(abort);
       const status = answer.statusCode;
       if (status >= 200 && status < 300) {
         if (options.json) {
@@ -88,6 +93,8 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
       );
     },
     async close() {
+      for (const abort of inFlight) abort.abort();
+      inFlight.clear();
       await pool.close();
     },
   };

@@ -134,6 +134,7 @@ export class SpanQueue {
       droppedQueueFull: this.dropped.queue_full,
       retried: this.retried,
       queued: this.queuedSpans,
+      queuedBytes: this.queuedBytes(),
       failedExports: this.failedExports,
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
     };
@@ -170,16 +171,26 @@ export class SpanQueue {
     await Promise.race([flushed, expired]);
     clearTimeout(timer);
     this.cancelTimers();
-    // Whatever has not left by now never will; the batch in flight (if any) settles on its own.
-    const waiting = this.sending ? this.sealed.slice(1) : this.sealed.splice(0);
-    if (this.sending) this.sealed.length = 1;
-    for (const b of waiting) this.finish(b, 'shutdown');
+    // Whatever has not left by now never will, the batch in flight included (closing the
+    // transport cancels its call; its late outcome is ignored).
+    this.dropRemaining();
     this.reportBurst(true);
     try {
       await this.transport.close();
     } catch {
       // closing a transport must not fail shutdown
     }
+  }
+
+  /** At shutdown: every batch still queued is dropped (`shutdown`). */
+  private dropRemaining(): void {
+    for (const b of this.sealed.splice(0)) this.finish(b, 'shutdown');
+  }
+
+  private queuedBytes(): number {
+    let n = this.open === undefined ? 0 : this.open.w.pos - this.open.spansStart;
+    for (const b of this.sealed) n += b.w.pos - b.spansStart;
+    return n;
   }
 
   private writer(): ProtoWriter {
@@ -276,11 +287,7 @@ export class SpanQueue {
 
   private settle(batch: Batch, result: { rejected: number; errorMessage?: string } | undefined, err: unknown): void {
     this.sending = false;
-    if (this.sealed[0] !== batch) {
-      // Given up by shutdown while in flight.
-      this.pump();
-      return;
-    }
+    if (this.sealed[0] !== batch) return; // given up by shutdown while in flight
     if (result !== undefined) {
       const rejected = Math.min(batch.count, Math.max(0, result.rejected));
       this.exported += batch.count - rejected;
@@ -294,6 +301,12 @@ export class SpanQueue {
     const failure = err instanceof ExportFailure ? err : new ExportFailure(err instanceof Error ? err.message : String(err), true);
     this.failedExports++;
     this.lastError = failure.message;
+    if (this.closed) {
+      // Shutting down and the collector failed again: waiting for it would only hold the exit.
+      this.dropRemaining();
+      this.pump();
+      return;
+    }
     const now = Date.now();
     if (batch.firstFailure === 0) batch.firstFailure = now;
     const policy = this.options.retry;
@@ -309,7 +322,7 @@ export class SpanQueue {
         return;
       }
       this.sealed.shift();
-      this.finish(batch, this.closed ? 'shutdown' : 'retries_exhausted', failure.message);
+      this.finish(batch, 'retries_exhausted', failure.message);
     } else {
       this.sealed.shift();
       this.finish(batch, failure.retryable ? 'retries_exhausted' : 'non_retryable', failure.message);

@@ -47,6 +47,8 @@ export interface ExportQueueStats {
   retried: number;
   /** Spans accepted and not yet exported or dropped (waiting, or in the batch being exported). */
   queued: number;
+  /** Bytes those spans take, encoded (bounded through maxQueueSize). */
+  queuedBytes: number;
   /** Export calls (batches) that failed, whether retried afterwards or not. */
   failedExports: number;
   /** The message of the last failed export. */

@@ -6,7 +6,7 @@
  *
  * A tolerant reader: unknown fields are skipped, a truncated message ends the read.
  */
-import type { AttributeValue, Attributes, SpanEvent, SpanLink, SpanStatus } from '../span.js';
+import type { AttributeValue, Attributes, SpanEvent, SpanKindName, SpanLink, SpanStatus } from '../span.js';
 
 const STATUS_CODES: Array<SpanStatus['code']> = ['unset', 'ok', 'error'];
 
@@ -142,50 +142,106 @@ function anyValue(r: Reader): AttributeValue | undefined {
   return value;
 }
 
-function keyValue(r: Reader, into: Attributes): void {
+function keyValue(r: Reader, into: Attributes, only?: ReadonlySet<string>): void {
   let key = '';
   let value: AttributeValue | undefined;
   while (r.more) {
     const tag = r.varint();
-    if (tag === 0x0a) key = r.string();
-    else if (tag === 0x12) value = anyValue(r.sub());
+    if (tag === 0x0a) {
+      key = r.string();
+      if (only !== undefined && !only.has(key)) return;
+    } else if (tag === 0x12) value = anyValue(r.sub());
     else r.skip(tag & 7);
   }
   if (value !== undefined) into[key] = value;
 }
 
-/** The parts of a span the store does not keep as fields, decoded from its bytes. */
-export interface DecodedSpanBody {
+const KINDS: SpanKindName[] = ['internal', 'internal', 'server', 'client', 'producer', 'consumer'];
+
+/** A span read back from its encoding: everything but who recorded it (service, resource, scope). */
+export interface DecodedSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
   traceState?: string;
   /** W3C trace flags (the low byte of Span.flags). */
   traceFlags: number;
+  name: string;
+  kind: SpanKindName;
+  /** Epoch milliseconds, exactly as encoded by ProtoWriter.timeMs. */
+  startTime: number;
+  endTime: number;
   attributes: Attributes;
   events: SpanEvent[];
   links: SpanLink[];
   status: SpanStatus;
 }
 
-/**
- * Decodes a ScopeSpans `spans` field as SpanEncoder writes it (tag, length, Span). `emptyAttributes`:
- * give events and links an `attributes` object even when they have none (how spans received over
- * OTLP are shaped); otherwise, as the request path records them, leave it out.
- */
-export function decodeSpanField(field: Buffer, emptyAttributes: boolean): DecodedSpanBody {
+export interface DecodeSpanOptions {
+  /**
+   * Give events and links an `attributes` object even when they have none (the shape of spans
+   * received over OTLP); otherwise, as the request path records them, leave it out.
+   */
+  emptyAttributes?: boolean;
+  /** Decode only these attributes, and no events or links (what trace summaries need). */
+  onlyAttributes?: ReadonlySet<string>;
+}
+
+/** Decodes a ScopeSpans `spans` field as SpanEncoder writes it (tag, length, Span message). */
+export function decodeSpanField(field: Buffer, options: DecodeSpanOptions = {}): DecodedSpan {
   const outer = new Reader(field, 0, field.length);
   outer.varint(); // the `spans` tag
   const r = outer.sub();
-  const out: DecodedSpanBody = { traceFlags: 0, attributes: {}, events: [], links: [], status: { code: 'unset' } };
+  const only = options.onlyAttributes;
+  const emptyAttributes = options.emptyAttributes === true;
+  const out: DecodedSpan = {
+    traceId: '',
+    spanId: '',
+    parentSpanId: undefined,
+    traceState: undefined,
+    traceFlags: 0,
+    name: '',
+    kind: 'internal',
+    startTime: 0,
+    endTime: 0,
+    attributes: {},
+    events: [],
+    links: [],
+    status: { code: 'unset' },
+  };
   while (r.more) {
     const tag = r.varint();
     switch (tag) {
+      case 0x0a:
+        out.traceId = r.hex();
+        break;
+      case 0x12:
+        out.spanId = r.hex();
+        break;
       case 0x1a:
         out.traceState = r.string();
         break;
+      case 0x22:
+        out.parentSpanId = r.hex() || undefined;
+        break;
+      case 0x2a:
+        out.name = r.string();
+        break;
+      case 0x30:
+        out.kind = KINDS[r.varint()] ?? 'internal';
+        break;
+      case 0x39:
+        out.startTime = r.timeMs();
+        break;
+      case 0x41:
+        out.endTime = r.timeMs();
+        break;
       case 0x4a:
-        keyValue(r.sub(), out.attributes);
+        keyValue(r.sub(), out.attributes, only);
         break;
       case 0x5a: {
         const e = r.sub();
+        if (only) break;
         let name = '';
         let time = 0;
         let attributes: Attributes | undefined;
@@ -202,6 +258,7 @@ export function decodeSpanField(field: Buffer, emptyAttributes: boolean): Decode
       }
       case 0x6a: {
         const l = r.sub();
+        if (only) break;
         let traceId = '';
         let spanId = '';
         let attributes: Attributes | undefined;
@@ -238,6 +295,24 @@ export function decodeSpanField(field: Buffer, emptyAttributes: boolean): Decode
     }
   }
   return out;
+}
+
+/**
+ * The span id of an encoded span field, as its 8 bytes in a one-byte string (a cheap identity for
+ * de-duplication: no hex, no Buffer).
+ */
+export function spanIdKey(field: string): string {
+  // tag, length varint, then trace_id (0x0a, 16, 16 bytes) and span_id (0x12, 8, 8 bytes) as SpanEncoder writes them.
+  let p = 1;
+  while (field.charCodeAt(p) >= 0x80) p++;
+  p++;
+  for (;;) {
+    const tag = field.charCodeAt(p);
+    const len = field.charCodeAt(p + 1);
+    if (tag === 0x12) return field.substr(p + 2, len);
+    if (tag !== 0x0a || p >= field.length) return '';
+    p += 2 + len;
+  }
 }
 
 /** ExportTraceServiceResponse.partial_success: spans the collector rejected, and why. */

@@ -23,6 +23,8 @@ const HEX: Int8Array = (() => {
 })();
 
 const TWO_32 = 0x1_0000_0000;
+const TWO_NEG_16 = 1 / 0x10000;
+const TWO_NEG_32 = 1 / TWO_32;
 
 export function varintSize(n: number): number {
   if (n < 0x80) return 1;
@@ -123,20 +125,27 @@ export class ProtoWriter {
   /**
    * Epoch milliseconds (with a fraction) as fixed64 unix nanoseconds, rounded exactly as
    * OpenTelemetry JS does (millisToHrTime: whole seconds, then the rounded nanosecond remainder).
+   * Only multiplications, floors and exact subtractions: `%` on doubles is a call to fmod.
    */
   timeMs(ms: number): void {
-    const seconds = Math.trunc(ms / 1000);
-    const nanos = Math.round((ms % 1000) * 1e6);
-    // seconds·1e9 + nanos exceeds 2^53: split seconds so every product stays exact.
-    const sHigh = Math.floor(seconds / 0x10000);
-    const sLow = seconds - sHigh * 0x10000;
+    // seconds and the millisecond remainder, exactly (q·1000 and ms − q·1000 are exact in double).
+    let seconds = Math.floor(ms / 1000);
+    let rest = ms - seconds * 1000;
+    if (rest < 0) {
+      seconds--;
+      rest += 1000;
+    } else if (rest >= 1000) {
+      seconds++;
+      rest -= 1000;
+    }
+    const nanos = Math.round(rest * 1e6);
+    // seconds·1e9 + nanos exceeds 2^53: split seconds in 16-bit halves so every product is exact.
+    const sHigh = Math.floor(seconds * TWO_NEG_16);
     const a = sHigh * 1e9; // × 2^16 below
-    const b = sLow * 1e9 + nanos;
-    const aLow = (a % 0x10000) * 0x10000;
-    const aHigh = Math.floor(a / 0x10000);
-    const bLow = b % TWO_32;
-    const bHigh = Math.floor(b / TWO_32);
-    const low = aLow + bLow;
+    const b = (seconds - sHigh * 0x10000) * 1e9 + nanos;
+    const aHigh = Math.floor(a * TWO_NEG_16);
+    const bHigh = Math.floor(b * TWO_NEG_32);
+    const low = (a - aHigh * 0x10000) * 0x10000 + (b - bHigh * TWO_32);
     const carry = low >= TWO_32 ? 1 : 0;
     this.u32pair(low - carry * TWO_32, (aHigh + bHigh + carry) >>> 0);
   }

@@ -5,17 +5,18 @@
  * (otlp-proto-0.52) and compared field by field — protobuf and OTLP/JSON. Then the store's view:
  * the bytes decoded back give exactly the SpanRecord the Hop describes.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Batch, BatchFormat, telemetryInfo } from '../../../src/telemetry/export/batch.js';
 import { FinishedSpan } from '../../../src/telemetry/finish.js';
-import { Hop, toSpanRecord, type ResourceInfo } from '../../../src/telemetry/hop.js';
-import { newSpanId, newTraceId } from '../../../src/telemetry/ids.js';
+import { toSpanRecord, type Hop, type ResourceInfo } from '../../../src/telemetry/hop.js';
 import { decodeSpanField, decodePartialSuccess, decodeRetryInfoDelay } from '../../../src/telemetry/otlp/decode.js';
 import { SpanEncoder } from '../../../src/telemetry/otlp/encode.js';
 import { ProtoWriter } from '../../../src/telemetry/otlp/writer.js';
 import type { SpanRecord } from '../../../src/telemetry/span.js';
 import { ExportTraceServiceRequest, ExportTraceServiceResponse } from '../../helpers/otlp-proto.js';
 import { sdkJson, sdkProtobuf, toReadableSpans } from '../../helpers/sdk-spans.js';
+import { hopOfShape } from '../../helpers/hops.js';
 
 const VERSION = '1.2.3';
 const RESOURCE: ResourceInfo = {
@@ -23,63 +24,7 @@ const RESOURCE: ResourceInfo = {
   resource: { 'deployment.environment': 'test', 'service.name': 'checkout', 'service.version': '4.5.6' },
 };
 
-/** A finished span as the request path leaves it; `shape` picks the variant. */
-function hop(shape: number): Hop {
-  const start = 1_733_000_000_000 + shape * 1.234567 + 0.000321;
-  const kind = shape % 3 === 1 ? 'client' : 'server';
-  const h = new Hop(kind === 'client' ? 'egress' : 'ingress', kind, shape % 5 === 4 ? 'BREW' : 'GET', start);
-  h.traceId = newTraceId();
-  h.spanId = newSpanId();
-  h.sampled = shape % 4 !== 3;
-  h.random = shape % 2 === 0;
-  if (!h.sampled) h.keptBy = 'error';
-  if (shape % 3 !== 2) h.parentSpanId = newSpanId();
-  if (shape % 4 === 1) h.traceState = 'vendor=abc,other=1';
-  h.correlationId = `req-${shape}`;
-  h.correlationSource = shape % 2 ? 'incoming' : 'generated';
-  h.route = '/orders/:id';
-  h.name = `${h.method} /orders/:id`;
-  h.path = '/orders/42';
-  h.query = shape % 2 ? 'x=1&token=[REDACTED]' : '';
-  h.userAgent = shape === 5 ? 'naïve ☃ 𝄞 client \ud800' : 'curl/8.5.0';
-  h.clientAddress = '10.0.0.7';
-  h.peerAddress = '127.0.0.1';
-  h.peerPort = 40_000 + shape;
-  if (kind === 'client') {
-    h.urlFull = `http://payments:8080/charge?n=${shape}`;
-    h.serverAddress = 'payments';
-    h.serverPort = 8080;
-    h.peerService = shape % 2 ? 'payments' : undefined;
-  }
-  h.samplingRule = shape % 2 ? 'checkout' : '';
-  h.samplingReason = 'ratio';
-  h.status = shape % 6 === 5 ? 503 : 200;
-  h.requestBytes = shape * 1000;
-  h.responseBytes = shape === 7 ? 2 ** 40 : 512;
-  h.event('upstream.connected', start + 0.2);
-  h.event('upstream.first_byte', start + 1.1, shape % 2 ? { 'net.bytes': 3, 'tracecar.note': 'first' } : undefined);
-  if (shape % 3 === 0) h.links.push({ traceId: newTraceId(), spanId: newSpanId(), attributes: { why: 'follows' } });
-  if (shape % 3 === 1) h.links.push({ traceId: newTraceId(), spanId: newSpanId() });
-  if (shape === 6) h.fail({ errorType: 'ECONNREFUSED', code: 'TRC_ERR_UPSTREAM_CONNECT', message: 'upstream refused the connection' });
-  if (shape % 2 === 1) {
-    h.set('tracecar.parent.source', 'w3c');
-    h.set('tracecar.problems', ['a', 'b']);
-    h.set('tracecar.ratio', 0.25);
-    h.set('tracecar.flags', [true, false]);
-    h.set('tracecar.weights', [0.5, 1.5]);
-    h.set('tracecar.codes', [1, -2, 3]);
-    h.set('tracecar.delta', -7);
-  }
-  // A stage's attribute that replaces one the span has anyway: it keeps its place, once.
-  if (shape === 4) h.set('url.scheme', 'https');
-  // Lengths past every one-byte and two-byte length prefix.
-  if (shape === 8) h.set('tracecar.blob', 'x'.repeat(20_000));
-  if (shape === 9) h.set('tracecar.medium', 'y'.repeat(150));
-  h.endTime = start + 4.5 + shape;
-  return h;
-}
-
-const HOPS = Array.from({ length: 12 }, (_, i) => hop(i));
+const HOPS = Array.from({ length: 12 }, (_, i) => hopOfShape(i));
 
 function exportedBody(json: boolean, hops: Hop[]): Buffer {
   const format = new BatchFormat(json, { serviceName: RESOURCE.service, attributes: RESOURCE.resource as Record<string, string> }, VERSION);
@@ -148,7 +93,7 @@ describe('OTLP encoding straight from the Hop', () => {
     for (const h of HOPS) {
       const f = new FinishedSpan();
       f.reset(h, RESOURCE);
-      const body = decodeSpanField(Buffer.from(f.protobuf().view()), false);
+      const body = decodeSpanField(Buffer.from(f.protobuf().view()));
       const record = toSpanRecord(h, RESOURCE);
       const expected: Partial<SpanRecord> = {
         traceState: record.traceState,
@@ -181,4 +126,31 @@ describe('OTLP encoding straight from the Hop', () => {
     expect(decodeRetryInfoDelay(Buffer.from([0x08, 0x08]))).toBeUndefined();
     expect(decodeRetryInfoDelay(Buffer.from([0xff]))).toBeUndefined();
   });
+
+  it('timestamps: epoch milliseconds → unix nanoseconds, whole seconds and the rounded remainder, for any time', () => {
+    const w = new ProtoWriter(16);
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 4_102_444_800_000, noNaN: true }), (ms) => {
+        w.pos = 0;
+        w.timeMs(ms);
+        const rest = ms % 1000; // exact
+        const expected = BigInt((ms - rest) / 1000) * 1_000_000_000n + BigInt(Math.round(rest * 1e6));
+        expect(w.buf.readBigUInt64LE(0)).toBe(expected);
+        // And back: the store reads the same millisecond value (for times of this century, to the bit).
+        if (ms > 946_684_800_000) expect(decodeSpanField(spanWithTime(ms)).startTime).toBe(ms);
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });
+
+/** A minimal encoded span field with this start time (for the read-back check above). */
+function spanWithTime(ms: number): Buffer {
+  const w = new ProtoWriter(64);
+  w.byte(0x12);
+  const m = w.startLd(1);
+  w.byte(0x39);
+  w.timeMs(ms);
+  w.endLd(m);
+  return Buffer.from(w.view());
+}
