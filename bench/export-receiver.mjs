@@ -2,7 +2,7 @@
 // child process so its decoding CPU is not charged to the process being measured. Decodes every
 // request with the official generated protobuf code and counts spans, in total and per resource
 // service.name (each bench row exports under its own name). Protocol (IPC): sends {port} once
-// bound; answers {type:'count'} with {spans, requests, byService: {name: spans}, errorsByService:
+// bound ({error} if it could not bind); answers {type:'count'} with {spans, requests, byService: {name: spans}, errorsByService:
 // {name: spans with status ERROR}}.
 import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
@@ -55,8 +55,12 @@ server.addService(
   },
 );
 
-server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => {
-  if (err) throw err;
+// argv[2]: a port to bind (bench/collector-restart.mjs restarts the receiver where the exporter expects it).
+server.bindAsync(`127.0.0.1:${Number(process.argv[2] ?? 0)}`, grpc.ServerCredentials.createInsecure(), (err, port) => {
+  if (err) {
+    process.send?.({ error: err.message });
+    process.exit(1);
+  }
   process.send?.({ port });
 });
 

@@ -6,8 +6,9 @@
 //      are on) and the insert, into a store capped at 1000 traces (so most adds also evict).
 //   2. add(record), the path of spans received over OTLP: 1000 six-span traces (SERVER/CLIENT
 //      pairs across three services) added 17 times over with fresh trace ids.
-//   3. Whether stats().bytes is what the store really holds: 100k one-span traces, V8's heap
-//      before and after (with gc), against the byte count the budget uses.
+//   3. Whether stats().bytes is what the store really holds: 100k one-span traces, V8's heap and
+//      ArrayBuffers (the store's slabs) before and after (with gc), against the byte count the
+//      budget uses.
 //
 //   npm run build && node bench/store-add.mjs [--runs 5]
 //
@@ -151,7 +152,11 @@ function hop() {
   const finished = new FinishedSpan();
   gc();
   gc();
-  const before = process.memoryUsage().heapUsed;
+  const mem = () => {
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers; // the store's slabs are ArrayBuffers, off the V8 heap
+  };
+  const before = mem();
   const store = createTraceStore({ maxTraces: N, maxBytes: 4 * 1024 * 1024 * 1024 });
   for (let i = 0; i < N; i++) {
     // Each Hop dies after its span ended; what the store keeps of it stays.
@@ -161,10 +166,10 @@ function hop() {
   finished.reset(hop(), resource);
   gc();
   gc();
-  const held = process.memoryUsage().heapUsed - before;
+  const held = mem() - before;
   const counted = store.stats().bytes;
   console.log(
-    `heap: ${N} one-span traces hold ${(held / N).toFixed(0)} B each on the heap; stats().bytes counts ${(counted / N).toFixed(0)} B each (ratio ${(held / counted).toFixed(2)})`,
+    `memory: ${N} one-span traces hold ${(held / N).toFixed(0)} B each (V8 heap + ArrayBuffers); stats().bytes counts ${(counted / N).toFixed(0)} B each (ratio ${(held / counted).toFixed(2)})`,
   );
   if (store.stats().traces !== N) throw new Error('store lost traces');
 }

@@ -123,7 +123,7 @@ export const ERROR_CODES = {
   },
   TRC_ERR_CHAOS_ABORT: { message: 'chaos: aborted with {status}', description: 'A chaos rule aborted the request on purpose.' },
   TRC_ERR_CHAOS_RESET: { message: 'chaos: connection reset {when}', description: 'A chaos rule reset the connection on purpose.' },
-  TRC_ERR_EXPORT: { message: '{detail}', description: 'The OTLP exporter failed to deliver a batch (spans are dropped and counted, requests unaffected).' },
+  TRC_ERR_EXPORT: { message: '{detail}', description: 'The OTLP exporter could not deliver spans: retried with backoff, dropped and counted once retries are exhausted (requests unaffected).' },
   TRC_ERR_EXPORT_QUEUE_FULL: {
     message: 'span queue full (maxQueueSize={max}): {count} spans dropped',
     description: 'The span queue was full; the span was dropped and counted.',

@@ -1,4 +1,4 @@
-import type { Logger } from '../log.js';
+import { jsonLineSink, jsonString, type Logger } from '../log.js';
 import type { Hop } from './hop.js';
 import { grpcStatusName } from '../grpc/index.js';
 
@@ -13,8 +13,25 @@ export interface AccessLog {
   write(hop: Hop): void;
 }
 
+/** A number as pino writes it (non-finite → null). */
+function jsonNumber(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null';
+}
+
 export function createAccessLog(logger: Logger, mode: 'pretty' | 'json' | 'off', traceLink: (traceId: string) => string | undefined, color: boolean): AccessLog {
   if (mode === 'off') return { write() {} };
+  const sink = mode === 'json' ? jsonLineSink(logger) : undefined;
+  if (sink) {
+    // The line pino writes for the object below, built directly (see jsonLineSink).
+    return {
+      write(hop) {
+        if (!sink.infoEnabled()) return;
+        sink.write(
+          `${sink.infoHead()},"side":${jsonString(hop.side)},"trace_id":${jsonString(hop.traceId)},"span_id":${jsonString(hop.spanId)},"request_id":${jsonString(hop.correlationId)},"method":${jsonString(hop.method)},"path":${jsonString(hop.path)},"route":${jsonString(hop.route)},"status":${jsonNumber(hop.status)},"duration_ms":${jsonNumber(Math.round(hop.durationMs * 1000) / 1000)},"sampled":${hop.sampled || hop.keptBy !== null}${hop.errorCode ? `,"error":${jsonString(hop.errorCode)}` : ''},"msg":"request"}\n`,
+        );
+      },
+    };
+  }
   if (mode === 'json') {
     return {
       write(hop) {

@@ -3,19 +3,21 @@
  * byte budget. Spans (this process's own and those received over OTLP) are grouped by trace id;
  * whole traces leave oldest-first.
  *
- * A span is kept as its OTLP protobuf encoding in a one-byte string — the bytes span end already
- * made for the exporter, or that add() encodes for a received span — and nothing else: a trace of
- * one span is three heap objects (entry, trace id, bytes), so keeping the last thousand traces
- * costs the garbage collector little on the request path. Whatever the API asks for (summaries,
- * filters, the spans of a trace) is decoded from those bytes when it asks. The byte budget counts
- * what is really held: each span's bytes plus fixed per-span and per-trace overheads
- * (bench/store-add.mjs measures them against V8's heap and prints the ratio).
+ * A span is kept as its OTLP protobuf encoding — the bytes span end already made for the exporter,
+ * or that add() encodes for a received span — copied into a slab off the V8 heap
+ * (span-arena.ts), and nothing else: a trace of one span is two small heap objects (its entry and
+ * its trace id), so keeping the last thousand traces costs the garbage collector little on the
+ * request path. Whatever the API asks for (summaries, filters, the spans of a trace) is decoded
+ * from those bytes when it asks. The byte budget counts what is really held: the slabs' bytes,
+ * plus fixed per-trace and per-span overheads for the heap objects (bench/store-add.mjs measures
+ * them against V8's heap and prints the ratio).
  */
 import type { FinishedSpan, SpanSink } from './finish.js';
 import type { ResourceInfo } from './hop.js';
-import { decodeSpanField, spanIdKey, type DecodedSpan } from './otlp/decode.js';
+import { decodeSpanField, type DecodedSpan } from './otlp/decode.js';
 import { SpanEncoder } from './otlp/encode.js';
 import { ProtoWriter } from './otlp/writer.js';
+import { SpanArena, type Slab } from './span-arena.js';
 import type { Attributes, SpanKindName, SpanRecord } from './span.js';
 
 export interface TraceStoreOptions {
@@ -152,21 +154,28 @@ interface SpanOrigin {
   readonly emptyAttributes: boolean;
 }
 
-/**
- * One trace. A trace of one span holds it in `data`/`origin`; a second span turns both into
- * arrays. `data` strings are ScopeSpans `spans` fields (tag, length, Span), one char per byte.
- */
+/** Spans of a trace after the first (most traces have none), as parallel arrays. */
+interface MoreSpans {
+  slabs: Slab[];
+  at: number[];
+  len: number[];
+  origins: SpanOrigin[];
+  /** Span id keys (spanIdKey) for de-duplication, once a trace grows large. */
+  ids: Set<string> | undefined;
+}
+
+/** One trace: where its spans' bytes are (ScopeSpans `spans` fields: tag, length, Span) and who recorded them. */
 interface TraceEntry {
   readonly traceId: string;
-  /** Its place in the age order (see `order` in createTraceStore). */
+  /** Its place in the age order (see `order` in createTraceStore); −1 once evicted. */
   age: number;
-  data: string | string[];
-  origin: SpanOrigin | SpanOrigin[];
-  /** Span id keys (spanIdKey) for de-duplication, once a trace grows large. */
-  ids?: Set<string>;
-  bytes: number;
+  slab: Slab;
+  at: number;
+  len: number;
+  origin: SpanOrigin;
+  more: MoreSpans | undefined;
   /** Cached summary, dropped when a span is added. */
-  summary?: TraceSummary;
+  summary: TraceSummary | undefined;
 }
 
 /** What listing, filtering and the summary read of a span, decoded from its bytes on demand. */
@@ -196,12 +205,15 @@ interface TraceFacts {
 }
 
 /**
- * Heap bytes besides the span bytes themselves: per span, the one-byte string's header and its
- * slot in the trace's arrays; per trace, the entry object, its trace id string and its Map slot.
- * Measured against v8.getHeapStatistics() with 100k traces on Node 22 (bench/store-add.mjs).
+ * Heap bytes besides the slabs: per trace, its entry object, trace id string and Map slot; per
+ * span after the first, its slots in the trace's arrays. Measured against V8's heap with 100k
+ * traces on Node 22 (bench/store-add.mjs prints the ratio).
  */
+export const TRACE_OVERHEAD_BYTES = 200;
 export const SPAN_OVERHEAD_BYTES = 40;
-export const TRACE_OVERHEAD_BYTES = 120;
+/** Slab size: 64 KiB, or less for a small byte budget (so that the budget still bounds what is kept). */
+const MAX_SLAB_BYTES = 64 * 1024;
+const MIN_SLAB_BYTES = 1024;
 /** Past this many spans a trace gets a Set of span ids for de-duplication. */
 const SPAN_INDEX_FROM = 32;
 const DEFAULT_LIMIT = 100;
@@ -216,10 +228,6 @@ const FACT_ATTRIBUTES: ReadonlySet<string> = new Set([
   'server.address',
   ...CORRELATION_ATTRIBUTES,
 ]);
-
-function spanBytes(data: string): number {
-  return SPAN_OVERHEAD_BYTES + ((data.length + 7) & ~7);
-}
 
 function statusOfAttributes(attributes: Attributes): number | undefined {
   const v = attributes['http.response.status_code'] ?? attributes['http.status_code'];
@@ -254,8 +262,8 @@ export function correlationIdOf(span: SpanRecord): string | undefined {
   return correlationIdOfAttributes(span.attributes);
 }
 
-function factsOf(data: string, origin: SpanOrigin): SpanFacts {
-  const d = decodeSpanField(Buffer.from(data, 'latin1'), { onlyAttributes: FACT_ATTRIBUTES });
+function factsOf(field: Buffer, origin: SpanOrigin): SpanFacts {
+  const d = decodeSpanField(field, { onlyAttributes: FACT_ATTRIBUTES });
   const error = isErrorSpan(d);
   const t = d.attributes['error.type'];
   const peer = d.attributes['peer.service'] ?? d.attributes['server.address'];
@@ -275,18 +283,45 @@ function factsOf(data: string, origin: SpanOrigin): SpanFacts {
   };
 }
 
-function spansOf(entry: TraceEntry): Array<[string, SpanOrigin]> {
-  if (typeof entry.data === 'string') return [[entry.data, entry.origin as SpanOrigin]];
-  const origins = entry.origin as SpanOrigin[];
-  return entry.data.map((d, i) => [d, origins[i]!]);
+function spanCount(entry: TraceEntry): number {
+  return entry.more === undefined ? 1 : 1 + entry.more.at.length;
 }
 
-function spanCount(entry: TraceEntry): number {
-  return typeof entry.data === 'string' ? 1 : entry.data.length;
+/** Each span of the trace: a view of its bytes, and who recorded it. */
+function spansOf(entry: TraceEntry): Array<[Buffer, SpanOrigin]> {
+  const out: Array<[Buffer, SpanOrigin]> = [[entry.slab.buf.subarray(entry.at, entry.at + entry.len), entry.origin]];
+  const m = entry.more;
+  if (m !== undefined) for (let i = 0; i < m.at.length; i++) out.push([m.slabs[i]!.buf.subarray(m.at[i], m.at[i]! + m.len[i]!), m.origins[i]!]);
+  return out;
+}
+
+/**
+ * Where the 8 span id bytes of an encoded span field are: after the tag, the length, and the
+ * trace_id (0x0a, 16, 16 bytes) as SpanEncoder writes them; −1 if the field is not shaped so.
+ */
+function spanIdAt(buf: Buffer, at: number): number {
+  let p = at + 1;
+  while (buf[p]! >= 0x80) p++;
+  p++;
+  if (buf[p] === 0x0a) p += 2 + buf[p + 1]!;
+  return buf[p] === 0x12 && buf[p + 1] === 8 ? p + 2 : -1;
+}
+
+function sameSpanId(a: Buffer, aAt: number, b: Buffer, bAt: number): boolean {
+  const i = spanIdAt(a, aAt);
+  const j = spanIdAt(b, bAt);
+  if (i < 0 || j < 0) return false;
+  for (let k = 0; k < 8; k++) if (a[i + k] !== b[j + k]) return false;
+  return true;
+}
+
+function spanIdKey(buf: Buffer, at: number): string {
+  const i = spanIdAt(buf, at);
+  return i < 0 ? '' : buf.toString('latin1', i, i + 8);
 }
 
 function traceFacts(entry: TraceEntry): TraceFacts {
-  const spans = spansOf(entry).map(([data, origin]) => factsOf(data, origin));
+  const spans = spansOf(entry).map(([field, origin]) => factsOf(field, origin));
   const facts: TraceFacts = { spans, start: Infinity, end: -Infinity, services: [], correlationIds: [], errorCount: 0 };
   for (const s of spans) {
     if (s.startTime < facts.start) facts.start = s.startTime;
@@ -299,8 +334,8 @@ function traceFacts(entry: TraceEntry): TraceFacts {
 }
 
 /** The stored span as the API shows it. */
-function toRecord(data: string, origin: SpanOrigin): SpanRecord {
-  const d: DecodedSpan = decodeSpanField(Buffer.from(data, 'latin1'), { emptyAttributes: origin.emptyAttributes });
+function toRecord(field: Buffer, origin: SpanOrigin): SpanRecord {
+  const d: DecodedSpan = decodeSpanField(field, { emptyAttributes: origin.emptyAttributes });
   return {
     traceId: d.traceId,
     spanId: d.spanId,
@@ -343,16 +378,16 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
   const maxSpansPerTrace = positive(options.maxSpansPerTrace, 5000);
 
   const traces = new Map<string, TraceEntry>();
+  const arena = new SpanArena(Math.max(MIN_SLAB_BYTES, Math.min(MAX_SLAB_BYTES, Math.floor(maxBytes / 64))));
   /**
    * Traces oldest first, for eviction: a queue of entries read from `head`, each entry's place
-   * being `head offset + index` (`age`); a place whose entry has moved on (evicted, or moved to the
-   * back) is skipped. Not the Map's own order: a Map keeps deleted entries as holes until it
-   * rehashes, so finding its first live entry after many evictions walks them all.
+   * being `ageBase + index` (its `age`); a place whose entry has moved on (evicted: age −1, or
+   * moved to the back: a later age) is skipped. Not the Map's own order: a Map keeps deleted
+   * entries as holes until it rehashes, so finding its first live entry walks them all.
    */
   let order: TraceEntry[] = [];
   let head = 0;
   let ageBase = 0;
-  let totalBytes = 0;
   let totalSpans = 0;
   let evictedTraces = 0;
   let droppedSpans = 0;
@@ -365,6 +400,11 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
   let lastOwn: { resource: ResourceInfo; origin: SpanOrigin } | undefined;
   let lastReceived: SpanOrigin | undefined;
 
+  /** What the store holds: slabs, and the heap objects of traces and of spans after each trace's first. */
+  function totalBytes(): number {
+    return arena.bytes + traces.size * TRACE_OVERHEAD_BYTES + (totalSpans - traces.size) * SPAN_OVERHEAD_BYTES;
+  }
+
   function enqueue(entry: TraceEntry): void {
     entry.age = ageBase + order.length;
     order.push(entry);
@@ -374,7 +414,7 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
   function oldest(): TraceEntry {
     for (;;) {
       const entry = order[head]!;
-      if (entry.age === ageBase + head && traces.get(entry.traceId) === entry) return entry;
+      if (entry.age === ageBase + head) return entry;
       head++;
       if (head >= 1024 && head * 2 >= order.length) {
         ageBase += head;
@@ -387,62 +427,69 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
   function evict(entry: TraceEntry): void {
     entry.age = -1;
     traces.delete(entry.traceId);
-    totalBytes -= entry.bytes;
+    arena.release(entry.slab);
+    const m = entry.more;
+    if (m !== undefined) for (const slab of m.slabs) arena.release(slab);
     totalSpans -= spanCount(entry);
     evictedTraces++;
   }
 
-  /** The index of the stored span with this span's id in `entry`, or -1. */
-  function indexOfSpan(entry: TraceEntry, data: string): number {
-    const key = spanIdKey(data);
-    if (typeof entry.data === 'string') return spanIdKey(entry.data) === key ? 0 : -1;
-    if (entry.ids !== undefined && !entry.ids.has(key)) return -1;
-    return entry.data.findIndex((d) => spanIdKey(d) === key);
+  /** Which span of `entry` has the id of the span just stored at (slab, at): −1 none, 0 the first, i the i-th after. */
+  function indexOfSpan(entry: TraceEntry, slab: Slab, at: number): number {
+    if (sameSpanId(entry.slab.buf, entry.at, slab.buf, at)) return 0;
+    const m = entry.more;
+    if (m === undefined) return -1;
+    if (m.ids !== undefined && !m.ids.has(spanIdKey(slab.buf, at))) return -1;
+    for (let i = 0; i < m.at.length; i++) if (sameSpanId(m.slabs[i]!.buf, m.at[i]!, slab.buf, at)) return i + 1;
+    return -1;
   }
 
-  function insert(traceId: string, data: string, origin: SpanOrigin): void {
-    const bytes = spanBytes(data);
+  /** Keeps the span encoded in bytes [0, length) of `src`. */
+  function insert(traceId: string, src: Buffer, length: number, origin: SpanOrigin): void {
     const entry = traces.get(traceId);
     if (entry === undefined) {
-      const fresh: TraceEntry = { traceId, age: 0, data, origin, bytes: TRACE_OVERHEAD_BYTES + bytes, ids: undefined, summary: undefined };
+      arena.put(src, length);
+      const fresh: TraceEntry = { traceId, age: 0, slab: arena.lastSlab, at: arena.lastAt, len: length, origin, more: undefined, summary: undefined };
       traces.set(traceId, fresh);
       enqueue(fresh);
-      totalBytes += fresh.bytes;
       totalSpans++;
       version++;
       evictFor(fresh);
       return;
     }
-    const at = indexOfSpan(entry, data);
-    if (at >= 0) {
+    if (spanCount(entry) >= maxSpansPerTrace && indexOfSpanIn(entry, src) < 0) {
+      droppedSpans++;
+      return;
+    }
+    arena.put(src, length);
+    const slab = arena.lastSlab;
+    const at = arena.lastAt;
+    const same = indexOfSpan(entry, slab, at);
+    if (same === 0) {
       // The same span twice (e.g. also received over OTLP): keep the newer copy.
-      const old = typeof entry.data === 'string' ? entry.data : entry.data[at]!;
-      const delta = bytes - spanBytes(old);
-      if (typeof entry.data === 'string') {
-        entry.data = data;
-        entry.origin = origin;
-      } else {
-        entry.data[at] = data;
-        (entry.origin as SpanOrigin[])[at] = origin;
-      }
-      entry.bytes += delta;
-      totalBytes += delta;
+      arena.release(entry.slab);
+      entry.slab = slab;
+      entry.at = at;
+      entry.len = length;
+      entry.origin = origin;
+    } else if (same > 0) {
+      const m = entry.more!;
+      arena.release(m.slabs[same - 1]!);
+      m.slabs[same - 1] = slab;
+      m.at[same - 1] = at;
+      m.len[same - 1] = length;
+      m.origins[same - 1] = origin;
     } else {
-      if (spanCount(entry) >= maxSpansPerTrace) {
-        droppedSpans++;
-        return;
+      let m = entry.more;
+      if (m === undefined) m = entry.more = { slabs: [], at: [], len: [], origins: [], ids: undefined };
+      m.slabs.push(slab);
+      m.at.push(at);
+      m.len.push(length);
+      m.origins.push(origin);
+      if (m.ids !== undefined) m.ids.add(spanIdKey(slab.buf, at));
+      else if (m.at.length >= SPAN_INDEX_FROM) {
+        m.ids = new Set([spanIdKey(entry.slab.buf, entry.at), ...m.at.map((a, i) => spanIdKey(m!.slabs[i]!.buf, a))]);
       }
-      if (typeof entry.data === 'string') {
-        entry.data = [entry.data, data];
-        entry.origin = [entry.origin as SpanOrigin, origin];
-      } else {
-        entry.data.push(data);
-        (entry.origin as SpanOrigin[]).push(origin);
-        if (entry.ids !== undefined) entry.ids.add(spanIdKey(data));
-        else if (entry.data.length > SPAN_INDEX_FROM) entry.ids = new Set(entry.data.map(spanIdKey));
-      }
-      entry.bytes += bytes;
-      totalBytes += bytes;
       totalSpans++;
     }
     entry.summary = undefined;
@@ -450,9 +497,18 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
     evictFor(entry);
   }
 
+  /** indexOfSpan for bytes not stored yet (a full trace: is this a duplicate, or one span too many?). */
+  function indexOfSpanIn(entry: TraceEntry, src: Buffer): number {
+    if (sameSpanId(entry.slab.buf, entry.at, src, 0)) return 0;
+    const m = entry.more;
+    if (m === undefined) return -1;
+    for (let i = 0; i < m.at.length; i++) if (sameSpanId(m.slabs[i]!.buf, m.at[i]!, src, 0)) return i + 1;
+    return -1;
+  }
+
   /** Evicts whole oldest traces; the trace just added to stays even if it alone is over budget. */
   function evictFor(entry: TraceEntry): void {
-    while (traces.size > maxTraces || (totalBytes > maxBytes && traces.size > 1)) {
+    while (traces.size > maxTraces || (totalBytes() > maxBytes && traces.size > 1)) {
       const first = oldest();
       if (first === entry) {
         // Only possible for the byte budget: move it to the back and evict the next oldest.
@@ -480,7 +536,7 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
       ) {
         origin = lastReceived = { service: span.service, resource: span.resource, scope: span.scope, emptyAttributes };
       }
-      insert(span.traceId.toLowerCase(), encoder.w.buf.toString('latin1', 0, encoder.w.pos), origin);
+      insert(span.traceId.toLowerCase(), encoder.w.buf, encoder.w.pos, origin);
     } catch {
       // A malformed record must never break the caller.
       droppedSpans++;
@@ -501,7 +557,7 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
         }
         lastOwn = { resource, origin };
       }
-      insert(span.hop.traceId, w.buf.toString('latin1', 0, w.pos), origin);
+      insert(span.hop.traceId, w.buf, w.pos, origin);
     } catch {
       droppedSpans++;
     }
@@ -564,7 +620,7 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
     // Newest first.
     for (let i = order.length - 1; i >= head && out.length < limit; i--) {
       const entry = order[i]!;
-      if (entry.age !== ageBase + i || traces.get(entry.traceId) !== entry) continue;
+      if (entry.age !== ageBase + i) continue;
       if (prefix && !entry.traceId.startsWith(prefix)) continue;
       if (!filtered) {
         out.push(summarize(entry));
@@ -584,7 +640,7 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
   function get(traceId: string): SpanRecord[] | undefined {
     const entry = traces.get(traceId.toLowerCase());
     if (!entry) return undefined;
-    const records = spansOf(entry).map(([data, origin]) => toRecord(data, origin));
+    const records = spansOf(entry).map(([field, origin]) => toRecord(field, origin));
     return records.sort((a, b) => a.startTime - b.startTime || (a.parentSpanId ? 1 : 0) - (b.parentSpanId ? 1 : 0));
   }
 
@@ -702,8 +758,8 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
   function services(): string[] {
     const set = new Set<string>();
     for (const entry of traces.values()) {
-      if (typeof entry.data === 'string') set.add((entry.origin as SpanOrigin).service);
-      else for (const o of entry.origin as SpanOrigin[]) set.add(o.service);
+      set.add(entry.origin.service);
+      if (entry.more !== undefined) for (const o of entry.more.origins) set.add(o.service);
     }
     return [...set].sort();
   }
@@ -716,12 +772,13 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
     get,
     summary,
     services,
-    stats: () => ({ traces: traces.size, spans: totalSpans, bytes: totalBytes, maxTraces, maxBytes, evictedTraces, droppedSpans }),
+    stats: () => ({ traces: traces.size, spans: totalSpans, bytes: totalBytes(), maxTraces, maxBytes, evictedTraces, droppedSpans }),
     clear: () => {
+      for (const entry of traces.values()) entry.age = -1;
       traces.clear();
       order = [];
       head = 0;
-      totalBytes = 0;
+      arena.reset();
       totalSpans = 0;
       version++;
     },

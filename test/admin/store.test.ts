@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createFinisher } from '../../src/telemetry/finish.js';
 import { toSpanRecord, type ResourceInfo } from '../../src/telemetry/hop.js';
-import { createTraceStore } from '../../src/telemetry/store.js';
+import { createTraceStore, TRACE_OVERHEAD_BYTES } from '../../src/telemetry/store.js';
 import { hex, proxySpan, topologyTrace } from '../helpers/admin-fixtures.js';
 import { hopOfShape } from '../helpers/hops.js';
 
@@ -81,19 +81,18 @@ describe('trace store', () => {
   });
 
   it('evicts whole oldest traces when over the byte budget', () => {
-    const one = topologyTrace();
-    const probe = createTraceStore({ maxTraces: 10, maxBytes: 1 << 24 });
-    for (const s of one) probe.add(s);
-    const perTrace = probe.stats().bytes;
-    const store = createTraceStore({ maxTraces: 1000, maxBytes: Math.floor(perTrace * 3.5) });
-    const traces = Array.from({ length: 8 }, () => topologyTrace());
+    const store = createTraceStore({ maxTraces: 1000, maxBytes: 24 * 1024 });
+    const traces = Array.from({ length: 20 }, () => topologyTrace());
     for (const t of traces) for (const s of t) store.add(s);
     const stats = store.stats();
-    expect(stats.traces).toBe(3);
     expect(stats.bytes).toBeLessThanOrEqual(stats.maxBytes);
-    expect(stats.evictedTraces).toBe(5);
-    expect(store.list().map((t) => t.traceId)).toEqual(traces.slice(5).reverse().map((t) => t[0].traceId));
-    for (const t of traces.slice(5)) expect(store.get(t[0].traceId)).toHaveLength(6);
+    expect(stats.evictedTraces).toBeGreaterThan(0);
+    expect(stats.traces + stats.evictedTraces).toBe(20);
+    // The newest traces stay, whole; the oldest went.
+    const kept = traces.slice(20 - stats.traces);
+    expect(store.list({ limit: 1000 }).map((t) => t.traceId)).toEqual(kept.reverse().map((t) => t[0].traceId));
+    for (const t of kept) expect(store.get(t[0].traceId)).toHaveLength(6);
+    expect(store.get(traces[0]![0]!.traceId)).toBeUndefined();
   });
 
   it('keeps a trace that alone is over the byte budget, and caps spans per trace', () => {
@@ -195,15 +194,20 @@ describe('trace store', () => {
     for (const s of spans) expect(JSON.stringify(byId.get(s.spanId))).toBe(JSON.stringify(s));
   });
 
-  it('counts the bytes it holds: span encodings plus fixed per-span and per-trace overheads', () => {
-    const store = createTraceStore({ maxTraces: 100, maxBytes: 1 << 24 });
-    const small = proxySpan();
-    store.add(small);
-    const one = store.stats().bytes;
-    store.add(proxySpan({ traceId: small.traceId, attributes: { blob: 'x'.repeat(10_000) } }));
-    // The second span costs its encoding (10 000 bytes of attribute and then some), not an estimate of objects.
-    expect(store.stats().bytes - one).toBeGreaterThan(10_000);
-    expect(store.stats().bytes - one).toBeLessThan(10_700);
+  it('counts the bytes it holds: the slabs span bytes are copied into, plus fixed overheads', () => {
+    const store = createTraceStore({ maxTraces: 2, maxBytes: 1 << 24 }); // 64 KiB slabs
+    const slab = 64 * 1024;
+    store.add(proxySpan());
+    expect(store.stats().bytes).toBe(slab + TRACE_OVERHEAD_BYTES);
+    // A span longer than half a slab gets a slab of its own, counted by its length.
+    store.add(proxySpan({ attributes: { blob: 'x'.repeat(40_000) } }));
+    const withBig = store.stats().bytes - slab - 2 * TRACE_OVERHEAD_BYTES;
+    expect(withBig).toBeGreaterThan(40_000);
+    expect(withBig).toBeLessThan(40_600);
+    // Evicting the small trace frees nothing (its slab is still being filled); evicting the big one frees its slab.
+    store.add(proxySpan());
+    expect(store.stats().bytes).toBe(slab + withBig + 2 * TRACE_OVERHEAD_BYTES);
+    store.add(proxySpan());
+    expect(store.stats()).toMatchObject({ traces: 2, bytes: slab + 2 * TRACE_OVERHEAD_BYTES });
   });
 });
-
