@@ -1,7 +1,9 @@
 /**
- * The span as tracecar records it on the request path: a plain object, cheap to build and to
- * post to a worker. Conversion to OpenTelemetry's ReadableSpan happens off the hot path
- * (telemetry/export/convert.ts), and the admin store keeps these as they are.
+ * A span as a plain object: what the admin API answers (the store decodes it from the bytes it
+ * keeps), what the admin OTLP receiver decodes, and what OTLP/JSON export is written from. This
+ * process's own spans are not built this way on the request path: span end encodes them to OTLP
+ * protobuf straight from the Hop (telemetry/otlp/encode.ts); toSpanRecord(hop) gives the same
+ * span as a SpanRecord when one is needed.
  */
 export type SpanKindName = 'server' | 'client' | 'internal' | 'producer' | 'consumer';
 export type AttributeValue = string | number | boolean | string[] | number[] | boolean[];
