@@ -13,6 +13,12 @@ export interface AccessLog {
   write(hop: Hop): void;
 }
 
+/** A gRPC call's method and status name in the JSON line (what the pino path below spreads in). */
+function rpcFields(hop: Hop): string {
+  const status = hop.grpcStatus !== undefined ? `,"grpc_status":${jsonString(grpcStatusName(hop.grpcStatus))}` : '';
+  return `,"rpc_method":${jsonString(hop.rpc!.full)}${status}`;
+}
+
 /** A number as pino writes it (non-finite → null). */
 function jsonNumber(n: number): string {
   return Number.isFinite(n) ? String(n) : 'null';
@@ -27,7 +33,7 @@ export function createAccessLog(logger: Logger, mode: 'pretty' | 'json' | 'off',
       write(hop) {
         if (!sink.infoEnabled()) return;
         sink.write(
-          `${sink.infoHead()},"side":${jsonString(hop.side)},"trace_id":${jsonString(hop.traceId)},"span_id":${jsonString(hop.spanId)},"request_id":${jsonString(hop.correlationId)},"method":${jsonString(hop.method)},"path":${jsonString(hop.path)},"route":${jsonString(hop.route)},"status":${jsonNumber(hop.status)},"duration_ms":${jsonNumber(Math.round(hop.durationMs * 1000) / 1000)},"sampled":${hop.sampled || hop.keptBy !== null}${hop.errorCode ? `,"error":${jsonString(hop.errorCode)}` : ''},"msg":"request"}\n`,
+          `${sink.infoHead()},"side":${jsonString(hop.side)},"trace_id":${jsonString(hop.traceId)},"span_id":${jsonString(hop.spanId)},"request_id":${jsonString(hop.correlationId)},"method":${jsonString(hop.method)},"path":${jsonString(hop.path)},"route":${jsonString(hop.route)},"status":${jsonNumber(hop.status)},"duration_ms":${jsonNumber(Math.round(hop.durationMs * 1000) / 1000)},"sampled":${hop.sampled || hop.keptBy !== null}${hop.rpc ? rpcFields(hop) : ''}${hop.errorCode ? `,"error":${jsonString(hop.errorCode)}` : ''},"msg":"request"}\n`,
         );
       },
     };

@@ -18,6 +18,7 @@ import { decodeSpanField, type DecodedSpan } from './otlp/decode.js';
 import { SpanEncoder } from './otlp/encode.js';
 import { ProtoWriter } from './otlp/writer.js';
 import { SpanArena, type Slab } from './span-arena.js';
+import { grpcStatusName } from '../grpc/index.js';
 import type { Attributes, SpanKindName, SpanRecord } from './span.js';
 
 export interface TraceStoreOptions {
@@ -56,6 +57,8 @@ export interface TraceSummary {
   rootService: string;
   /** http.response.status_code of the root span, if any. */
   rootStatusCode?: number;
+  /** gRPC status name of the root span (rpc.status_code), if it is a gRPC call. */
+  rootRpcStatus?: string;
   services: string[];
   /** Epoch milliseconds. */
   startTime: number;
@@ -84,6 +87,8 @@ export interface ErrorPattern {
   kind: SpanRecord['kind'];
   /** http.response.status_code, when the span has one. */
   statusCode?: number;
+  /** gRPC status name (rpc.status_code), when the span is a gRPC call: patterns group by it. */
+  rpcStatus?: string;
   /** error.type, or the span status message. */
   cause?: string;
   count: number;
@@ -188,6 +193,8 @@ interface SpanFacts {
   startTime: number;
   endTime: number;
   statusCode: number | undefined;
+  /** gRPC status name (rpc.status_code, or the legacy integer rpc.grpc.status_code). */
+  rpcStatus: string | undefined;
   error: boolean;
   cause: string | undefined;
   correlationId: string | undefined;
@@ -223,6 +230,9 @@ const MAX_LIMIT = 1000;
 const FACT_ATTRIBUTES: ReadonlySet<string> = new Set([
   'http.response.status_code',
   'http.status_code',
+  'rpc.status_code',
+  'rpc.response.status_code',
+  'rpc.grpc.status_code',
   'error.type',
   'peer.service',
   'server.address',
@@ -258,6 +268,22 @@ export function isErrorSpan(span: Pick<SpanRecord, 'status' | 'kind' | 'attribut
   return false;
 }
 
+function rpcStatusOfAttributes(attributes: Attributes): string | undefined {
+  const v = attributes['rpc.status_code'] ?? attributes['rpc.response.status_code'];
+  if (typeof v === 'string' && v !== '') return v;
+  const legacy = attributes['rpc.grpc.status_code'];
+  if (typeof legacy === 'number') return grpcStatusName(legacy);
+  return undefined;
+}
+
+/**
+ * The gRPC status name of a span: rpc.status_code (current conventions, a name), or the integer
+ * rpc.grpc.status_code of the older ones.
+ */
+export function rpcStatusOf(span: SpanRecord): string | undefined {
+  return rpcStatusOfAttributes(span.attributes);
+}
+
 export function correlationIdOf(span: SpanRecord): string | undefined {
   return correlationIdOfAttributes(span.attributes);
 }
@@ -276,6 +302,7 @@ function factsOf(field: Buffer, origin: SpanOrigin): SpanFacts {
     startTime: d.startTime,
     endTime: d.endTime,
     statusCode: statusOfAttributes(d.attributes),
+    rpcStatus: rpcStatusOfAttributes(d.attributes),
     error,
     cause: typeof t === 'string' && t !== '' ? t : d.status.message || undefined,
     correlationId: correlationIdOfAttributes(d.attributes),
@@ -583,6 +610,7 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
       rootName: root.name,
       rootService: root.service,
       rootStatusCode: root.statusCode,
+      rootRpcStatus: root.rpcStatus,
       services: [...facts.services].sort(),
       startTime: facts.start,
       durationMs: round3(Math.max(0, facts.end - facts.start)),
@@ -687,11 +715,15 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
 
         if (error) {
           const statusCode = s.statusCode;
+          const rpcStatus = s.rpcStatus;
           const cause = s.cause;
-          const key = [s.service, s.name, s.kind, statusCode ?? '', cause ?? ''].join('\u0000');
+          // A gRPC call's HTTP status is 200 whatever happened: its gRPC code is what groups it.
+          const key = [s.service, s.name, s.kind, statusCode ?? '', rpcStatus ?? '', cause ?? ''].join('\u0000');
           let p = patterns.get(key);
           if (!p) {
-            patterns.set(key, (p = { service: s.service, route: s.name, kind: s.kind, statusCode, cause, count: 0, lastSeen: 0, exampleTraceId: entry.traceId }));
+            p = { service: s.service, route: s.name, kind: s.kind, statusCode, cause, count: 0, lastSeen: 0, exampleTraceId: entry.traceId };
+            if (rpcStatus !== undefined) p.rpcStatus = rpcStatus;
+            patterns.set(key, p);
           }
           p.count++;
           if (s.endTime >= p.lastSeen) {

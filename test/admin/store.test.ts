@@ -172,7 +172,7 @@ describe('trace store', () => {
     // slowerThan 0: the tail rule keeps the unsampled shapes too.
     const ctx = { config: { sampling: { keep: { errors: true, slowerThan: 0 } } }, resource };
     // Shape 5 carries a lone surrogate no header can carry (it reads back as U+FFFD): left out here.
-    const hops = Array.from({ length: 12 }, (_, i) => hopOfShape(i)).filter((_, i) => i !== 5);
+    const hops = Array.from({ length: 15 }, (_, i) => hopOfShape(i)).filter((_, i) => i !== 5);
     for (const h of hops) finish(h, ctx);
     for (const h of hops) {
       const [got] = store.get(h.traceId)!;

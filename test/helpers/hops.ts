@@ -2,7 +2,7 @@
  * Finished Hops of many shapes, as the request path leaves them at span end: SERVER and CLIENT,
  * with and without parent, trace state, tail-kept, failed, unknown method, events with and without
  * attributes, links, stage attributes of every type (one replacing a base attribute), non-ASCII,
- * and attributes long enough to need multi-byte length prefixes.
+ * attributes long enough to need multi-byte length prefixes, and gRPC calls (shapes 12–14).
  */
 import { Hop } from '../../src/telemetry/hop.js';
 import { newSpanId, newTraceId } from '../../src/telemetry/ids.js';
@@ -59,6 +59,16 @@ export function hopOfShape(shape: number): Hop {
   // Lengths past every one-byte and two-byte length prefix.
   if (shape === 8) h.set('tracecar.blob', 'x'.repeat(20_000));
   if (shape === 9) h.set('tracecar.medium', 'y'.repeat(150));
+  // gRPC calls (shapes 12–14), in each naming of the rpc.* attributes, over TLS.
+  if (shape >= 12) {
+    h.scheme = 'https';
+    h.httpVersion = '2';
+    h.rpc = { service: 'shop.Orders', method: 'Get', full: 'shop.Orders/Get' };
+    h.name = 'shop.Orders/Get';
+    h.grpcStatus = shape === 13 ? 14 : 0; // UNAVAILABLE (an error) or OK
+    h.grpcMessage = shape === 13 ? 'backend down' : undefined;
+    h.rpcAttributes = (['current', 'legacy', 'both'] as const)[shape - 12]!;
+  }
   h.endTime = start + 4.5 + shape;
   return h;
 }

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger, jsonString } from '../../src/log.js';
 import { createAccessLog } from '../../src/telemetry/access-log.js';
 import { Hop } from '../../src/telemetry/hop.js';
+import { grpcStatusName } from '../../src/grpc/index.js';
 
 function capture(): { stream: Writable; lines: string[] } {
   const lines: string[] = [];
@@ -41,6 +42,7 @@ function pinoLine(h: Hop): string {
       status: h.status,
       duration_ms: Math.round(h.durationMs * 1000) / 1000,
       sampled: h.sampled || h.keptBy !== null,
+      ...(h.rpc ? { rpc_method: h.rpc.full, ...(h.grpcStatus !== undefined ? { grpc_status: grpcStatusName(h.grpcStatus) } : {}) } : {}),
       ...(h.errorCode ? { error: h.errorCode } : {}),
     },
     'request',
@@ -73,6 +75,8 @@ describe('JSON access line: exactly what pino writes', () => {
     ['a failed request with an error code, unsampled but kept', { status: 0, errorCode: 'TRC_ERR_UPSTREAM_CONNECT' as const, sampled: false, keptBy: 'error' }],
     ['an egress call', { side: 'egress' as const }],
     ['a long duration', { endTime: 1_000 + 123_456.789_123 }],
+    ['a gRPC call', { rpc: { full: 'shop.Orders/Get', service: 'shop.Orders', method: 'Get' }, grpcStatus: 5 }],
+    ['a gRPC call with no status yet', { rpc: { full: 'shop.Orders/Get', service: 'shop.Orders', method: 'Get' } }],
   ])('%s', (_what, overrides) => {
     const h = hop(overrides as Partial<Hop>);
     const line = fastLine(h);

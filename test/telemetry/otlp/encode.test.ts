@@ -24,7 +24,7 @@ const RESOURCE: ResourceInfo = {
   resource: { 'deployment.environment': 'test', 'service.name': 'checkout', 'service.version': '4.5.6' },
 };
 
-const HOPS = Array.from({ length: 12 }, (_, i) => hopOfShape(i));
+const HOPS = Array.from({ length: 15 }, (_, i) => hopOfShape(i));
 
 function exportedBody(json: boolean, hops: Hop[]): Buffer {
   const format = new BatchFormat(json, { serviceName: RESOURCE.service, attributes: RESOURCE.resource as Record<string, string> }, VERSION);
