@@ -43,8 +43,8 @@ const load = (path) =>
   });
 const { createSpanExporter } = await load('../dist/telemetry/export/index.js');
 const { FinishedSpan } = await load('../dist/telemetry/finish.js');
-const { Hop, hopAttributes, hopStatus, hopTraceFlags, toSpanRecord } = await load('../dist/telemetry/hop.js');
-const { newSpanId, newTraceId } = await load('../dist/telemetry/ids.js');
+const { hopAttributes, hopStatus, hopTraceFlags, toSpanRecord } = await load('../dist/telemetry/hop.js');
+const { RESOURCE, benchHop: hop } = await load('./lib/hops.mjs');
 const { telemetryInfo } = await load('../dist/telemetry/export/batch.js');
 const { SpanKind, SpanStatusCode } = require('@opentelemetry/api');
 const { ExportResultCode, hrTimeDuration, millisToHrTime } = require('@opentelemetry/core');
@@ -53,34 +53,7 @@ const { ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
 const protobuf = require('protobufjs');
 
-const RESOURCE = { service: 'orders', resource: { 'service.name': 'orders', 'service.version': '1.4.2' } };
 
-/** A finished ingress span as the proxy leaves it (the bench's request shape). */
-function hop() {
-  const start = performance.timeOrigin + performance.now();
-  const h = new Hop('ingress', 'server', 'GET', start);
-  h.traceId = newTraceId();
-  h.spanId = newSpanId();
-  h.sampled = true;
-  h.correlationId = 'b6f5c1e2-0d7a-4f5e-9a51-3c1f0f6a9e10';
-  h.correlationSource = 'generated';
-  h.route = '/orders/:id';
-  h.name = 'GET /orders/:id';
-  h.path = '/orders/42';
-  h.query = 'x=1';
-  h.userAgent = 'tracecar-bench/1';
-  h.clientAddress = '127.0.0.1';
-  h.peerAddress = '127.0.0.1';
-  h.peerPort = 40000;
-  h.serverAddress = '127.0.0.1';
-  h.serverPort = 8080;
-  h.status = 200;
-  h.responseBytes = 100;
-  h.event('upstream.connected', start + 0.1);
-  h.event('upstream.first_byte', start + 0.5);
-  h.endTime = start + 0.9;
-  return h;
-}
 
 // ---- the SDK path tracecar used before: SpanRecord → ReadableSpan → ProtobufTraceSerializer ----
 const sdkResource = resourceFromAttributes({ ...telemetryInfo('0.0.0'), ...RESOURCE.resource });

@@ -33,39 +33,12 @@ const load = (path) =>
   });
 const { createTraceStore } = await load('../dist/telemetry/store.js');
 const { FinishedSpan } = await load('../dist/telemetry/finish.js');
-const { Hop } = await load('../dist/telemetry/hop.js');
-const { newSpanId, newTraceId } = await load('../dist/telemetry/ids.js');
+const { RESOURCE, benchHop: hop } = await load('./lib/hops.mjs');
 
 const hex = (bytes) => randomBytes(bytes).toString('hex');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const resource = { service: 'orders', resource: { 'service.name': 'orders', 'service.version': '1.4.2' } };
+const resource = RESOURCE;
 
-/** A finished ingress span as the proxy leaves it (the bench's request shape). */
-function hop() {
-  const start = performance.timeOrigin + performance.now();
-  const h = new Hop('ingress', 'server', 'GET', start);
-  h.traceId = newTraceId();
-  h.spanId = newSpanId();
-  h.sampled = true;
-  h.correlationId = randomBytes(16).toString('hex');
-  h.correlationSource = 'generated';
-  h.route = '/orders/:id';
-  h.name = 'GET /orders/:id';
-  h.path = '/orders/42';
-  h.query = 'x=1';
-  h.userAgent = 'tracecar-bench/1';
-  h.clientAddress = '127.0.0.1';
-  h.peerAddress = '127.0.0.1';
-  h.peerPort = 40000;
-  h.serverAddress = '127.0.0.1';
-  h.serverPort = 8080;
-  h.status = 200;
-  h.responseBytes = 100;
-  h.event('upstream.connected', start + 0.1);
-  h.event('upstream.first_byte', start + 0.5);
-  h.endTime = start + 0.9;
-  return h;
-}
 
 // 1. spanEnded, and the encoding alone.
 {

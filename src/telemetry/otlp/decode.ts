@@ -6,7 +6,7 @@
  *
  * A tolerant reader: unknown fields are skipped, a truncated message ends the read.
  */
-import type { AttributeValue, Attributes, SpanEvent, SpanKindName, SpanLink, SpanStatus } from '../span.js';
+import type { AttributeValue, Attributes, SpanKindName, SpanRecord, SpanStatus } from '../span.js';
 
 const STATUS_CODES: Array<SpanStatus['code']> = ['unset', 'ok', 'error'];
 
@@ -158,24 +158,8 @@ function keyValue(r: Reader, into: Attributes, only?: ReadonlySet<string>): void
 
 const KINDS: SpanKindName[] = ['internal', 'internal', 'server', 'client', 'producer', 'consumer'];
 
-/** A span read back from its encoding: everything but who recorded it (service, resource, scope). */
-export interface DecodedSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  traceState?: string;
-  /** W3C trace flags (the low byte of Span.flags). */
-  traceFlags: number;
-  name: string;
-  kind: SpanKindName;
-  /** Epoch milliseconds, exactly as encoded by ProtoWriter.timeMs. */
-  startTime: number;
-  endTime: number;
-  attributes: Attributes;
-  events: SpanEvent[];
-  links: SpanLink[];
-  status: SpanStatus;
-}
+/** A span read back from its encoding: everything but who recorded it (service, resource, scope). Times exactly as encoded. */
+export type DecodedSpan = Omit<SpanRecord, 'service' | 'resource' | 'scope' | 'sampled'>;
 
 export interface DecodeSpanOptions {
   /**

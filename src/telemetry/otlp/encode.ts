@@ -246,6 +246,9 @@ function anyValue(w: ProtoWriter, value: unknown): void {
   }
 }
 
+/** What a Hop and a SpanRecord have in common: the head of a Span message. */
+type SpanHead = Pick<SpanRecord, 'traceId' | 'spanId' | 'traceState' | 'parentSpanId' | 'name' | 'kind' | 'startTime' | 'endTime'>;
+
 /**
  * Encodes spans into a ProtoWriter. Each span goes out as a ScopeSpans `spans` field (tag, length,
  * Span message), so a batch is a run of these behind a ResourceSpans/ScopeSpans header.
@@ -261,29 +264,7 @@ export class SpanEncoder {
 
   /** A span of this process, from its Hop. */
   hop(hop: Hop): void {
-    const w = this.w;
-    w.byte(SCOPE_SPANS_SPAN);
-    const span = w.startLd(2);
-    w.byte(SPAN_TRACE_ID);
-    w.hexBytes(hop.traceId);
-    w.byte(SPAN_SPAN_ID);
-    w.hexBytes(hop.spanId);
-    if (hop.traceState) {
-      w.byte(SPAN_TRACE_STATE);
-      w.string(hop.traceState);
-    }
-    if (hop.parentSpanId) {
-      w.byte(SPAN_PARENT_SPAN_ID);
-      w.hexBytes(hop.parentSpanId);
-    }
-    w.byte(SPAN_NAME);
-    w.string(hop.name);
-    w.byte(SPAN_KIND);
-    w.byte(SPAN_KIND_NUMBER[hop.kind]);
-    w.byte(SPAN_START);
-    w.timeMs(hop.startTime);
-    w.byte(SPAN_END);
-    w.timeMs(hop.endTime);
+    const span = this.head(hop);
     const attributes = this.attributes;
     if (hop.extra !== undefined && extraOverridesBase(hop)) {
       attributes.all(hopAttributeObject(hop), SPAN_ATTRIBUTES);
@@ -293,44 +274,49 @@ export class SpanEncoder {
     }
     this.events(hop.events);
     this.links(hop.links);
-    const error = hop.isError;
-    if (error) this.status(hopStatus(hop));
+    if (hop.isError) this.status(hopStatus(hop));
     else this.statusUnset();
     this.flags(hopTraceFlags(hop), hop.parentSpanId ? hop.kind === 'server' : undefined);
-    w.endLd(span);
+    this.w.endLd(span);
   }
 
   /** Any span as a SpanRecord (received over OTLP, or built by tests). */
   record(record: SpanRecord): void {
-    const w = this.w;
-    w.byte(SCOPE_SPANS_SPAN);
-    const span = w.startLd(2);
-    w.byte(SPAN_TRACE_ID);
-    w.hexBytes(record.traceId);
-    w.byte(SPAN_SPAN_ID);
-    w.hexBytes(record.spanId);
-    if (record.traceState) {
-      w.byte(SPAN_TRACE_STATE);
-      w.string(record.traceState);
-    }
-    if (record.parentSpanId) {
-      w.byte(SPAN_PARENT_SPAN_ID);
-      w.hexBytes(record.parentSpanId);
-    }
-    w.byte(SPAN_NAME);
-    w.string(record.name);
-    w.byte(SPAN_KIND);
-    w.byte(SPAN_KIND_NUMBER[record.kind] ?? 1);
-    w.byte(SPAN_START);
-    w.timeMs(record.startTime);
-    w.byte(SPAN_END);
-    w.timeMs(record.endTime);
+    const span = this.head(record);
     this.attributes.all(record.attributes, SPAN_ATTRIBUTES);
     this.events(record.events);
     this.links(record.links);
     this.status(record.status);
     this.flags(record.traceFlags, record.parentSpanId ? record.kind === 'server' : undefined);
-    w.endLd(span);
+    this.w.endLd(span);
+  }
+
+  /** The `spans` tag, the Span's length (reserved), ids, name, kind and times; returns the length mark. */
+  private head(s: SpanHead): number {
+    const w = this.w;
+    w.byte(SCOPE_SPANS_SPAN);
+    const span = w.startLd(2);
+    w.byte(SPAN_TRACE_ID);
+    w.hexBytes(s.traceId);
+    w.byte(SPAN_SPAN_ID);
+    w.hexBytes(s.spanId);
+    if (s.traceState) {
+      w.byte(SPAN_TRACE_STATE);
+      w.string(s.traceState);
+    }
+    if (s.parentSpanId) {
+      w.byte(SPAN_PARENT_SPAN_ID);
+      w.hexBytes(s.parentSpanId);
+    }
+    w.byte(SPAN_NAME);
+    w.string(s.name);
+    w.byte(SPAN_KIND);
+    w.byte(SPAN_KIND_NUMBER[s.kind] ?? 1);
+    w.byte(SPAN_START);
+    w.timeMs(s.startTime);
+    w.byte(SPAN_END);
+    w.timeMs(s.endTime);
+    return span;
   }
 
   private events(events: readonly SpanEvent[]): void {

@@ -13,6 +13,7 @@ import type { OtlpConfig } from '../../../src/config/types.js';
 import { TracecarError } from '../../../src/errors.js';
 import { createSpanExporter, type SpanExporter, type SpanExporterOptions } from '../../../src/telemetry/export/index.js';
 import { startTracecar, startUpstream, type RunningTracecar, type Upstream } from '../../helpers/harness.js';
+import { closedPort } from '../../helpers/net.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../../helpers/otlp-receiver.js';
 import { parseExposition } from '../../helpers/admin-prom.js';
 import { sleep, waitFor } from '../../helpers/wait.js';
@@ -57,14 +58,6 @@ async function blackHole(): Promise<BlackHole> {
   return hole;
 }
 
-/** An endpoint where nothing listens: bind a port, then release it. */
-async function closedPort(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
-}
 
 function otlp(endpoint: string, overrides: Partial<OtlpConfig> = {}): OtlpConfig {
   return { endpoint, protocol: 'grpc', headers: {}, timeout: 200, compression: 'none', ...overrides };

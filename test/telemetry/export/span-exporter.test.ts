@@ -3,12 +3,12 @@
  * decoding with the official generated protobuf code). Collector faults (black hole, refusal,
  * slow answers, restarts) are in collector-faults.test.ts.
  */
-import { createServer } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OtlpConfig } from '../../../src/config/types.js';
 import { TracecarError } from '../../../src/errors.js';
 import { createSpanExporter, type SpanExporter, type SpanExporterOptions } from '../../../src/telemetry/export/index.js';
+import { closedPort } from '../../helpers/net.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../../helpers/otlp-receiver.js';
 import { manySpans, serverSpan } from './span-fixtures.js';
 
@@ -31,14 +31,6 @@ function otlp(endpoint: string, overrides: Partial<OtlpConfig> = {}): OtlpConfig
   return { endpoint, protocol: 'grpc', headers: {}, timeout: 2_000, compression: 'none', ...overrides };
 }
 
-/** An endpoint where nothing listens: bind a port, then release it. */
-async function deadEndpoint(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
-}
 
 describe('span export over OTLP/gRPC', () => {
   const errors: Error[] = [];
@@ -215,7 +207,7 @@ describe('span export over OTLP/gRPC', () => {
   });
 
   it('collector down (nothing listening): enqueue returns at once; the batch is retried, then dropped and counted', async () => {
-    const e = exporter({ otlp: otlp(await deadEndpoint(), { timeout: 500 }), maxExportBatchSize: 3, scheduledDelay: 10, retry: { initialBackoff: 20, maxElapsed: 200 } });
+    const e = exporter({ otlp: otlp(await closedPort(), { timeout: 500 }), maxExportBatchSize: 3, scheduledDelay: 10, retry: { initialBackoff: 20, maxElapsed: 200 } });
     const returned = e.enqueue(serverSpan());
     expect(returned).toBeUndefined();
     expect(e.stats().queued).toBe(1); // accepted synchronously, nothing awaited
@@ -321,7 +313,7 @@ describe('span export over OTLP/gRPC', () => {
 
   it('shutdown against a dead collector is bounded by its timeout', async () => {
     const e = createSpanExporter({
-      otlp: otlp(await deadEndpoint(), { timeout: 10_000 }),
+      otlp: otlp(await closedPort(), { timeout: 10_000 }),
       maxQueueSize: 100,
       maxExportBatchSize: 10,
       scheduledDelay: 60_000,
