@@ -71,18 +71,7 @@ class AttributeWriter implements AttributeSink {
   constructor(readonly w: ProtoWriter) {}
 
   str(key: string, value: string): void {
-    if (this.shortAscii(key, value)) return;
-    const w = this.w;
-    w.byte(this.tag);
-    const kv = w.startLd(1);
-    w.byte(KEY_VALUE_KEY);
-    w.string(key);
-    w.byte(KEY_VALUE_VALUE);
-    const any = w.startLd(1);
-    w.byte(ANY_STRING);
-    w.string(value);
-    w.endLd(any);
-    w.endLd(kv);
+    if (!this.shortAscii(key, value)) this.any(key, value);
   }
 
   /**
@@ -153,20 +142,10 @@ class AttributeWriter implements AttributeSink {
   }
 
   int(key: string, value: number): void {
-    if (this.shortInt(key, value)) return;
-    const w = this.w;
-    w.byte(this.tag);
-    const kv = w.startLd(1);
-    w.byte(KEY_VALUE_KEY);
-    w.string(key);
-    w.byte(KEY_VALUE_VALUE);
-    const any = w.startLd(1);
-    w.byte(ANY_INT);
-    w.int64(value);
-    w.endLd(any);
-    w.endLd(kv);
+    if (!this.shortInt(key, value)) this.any(key, value);
   }
 
+  /** Any value (and the long or non-ASCII strings and large integers the fast paths above leave). */
   any(key: string, value: AttributeValue | Uint8Array | Record<string, unknown> | null | undefined): void {
     const w = this.w;
     w.byte(this.tag);
