@@ -15,8 +15,8 @@
  * when the collector becomes unavailable and one when export recovers — never one per span or
  * per batch.
  *
- * The request path calls add() only: a bound check and an append to a buffer. Exports start from
- * timers and from the completion of the previous export, never from inside add().
+ * Span end calls begin() and commit() only: a bound check and an append to a buffer. Exports start from
+ * timers and from the completion of the previous export, never from inside them.
  */
 import { tracecarError, type TracecarError } from '../../errors.js';
 import type { Batch, Frame } from './batch.js';
@@ -90,29 +90,30 @@ export class SpanQueue {
     this.delay = Math.max(0, options.scheduledDelay);
   }
 
-  /** Queues one span: `append` writes it into the open batch of `frame`. Never throws. */
-  add(frame: Frame, append: (batch: Batch) => void): void {
+  /**
+   * The open batch a span of `frame` is to be appended to, or undefined when the span is dropped
+   * (queue full, or shutting down: counted). The caller appends, then calls commit() — or
+   * abandon() if the span could not be encoded. Never throws.
+   */
+  begin(frame: Frame): Batch | undefined {
     if (this.closed) {
       this.drop('shutdown', 1);
-      return;
+      return undefined;
     }
     if (this.queuedSpans >= this.maxQueueSize) {
       this.drop('queue_full', 1);
-      return;
+      return undefined;
     }
     let batch = this.open;
     if (batch === undefined || batch.frame !== frame) {
       if (batch !== undefined) this.sealOpen();
       batch = this.open = new BatchClass(frame, this.writer());
     }
-    const before = batch.w.pos;
-    try {
-      append(batch);
-    } catch {
-      batch.w.pos = before;
-      this.drop('invalid', 1);
-      return;
-    }
+    return batch;
+  }
+
+  /** The span appended to the batch begin() gave is queued. */
+  commit(batch: Batch): void {
     batch.count++;
     this.queuedSpans++;
     if (batch.count >= this.batchSize) {
@@ -122,6 +123,12 @@ export class SpanQueue {
       this.delayTimer = setTimeout(this.onDelay, this.delay);
       this.delayTimer.unref();
     }
+  }
+
+  /** The span could not be encoded: its partial bytes (from `pos` on) go, the span is counted `invalid`. */
+  abandon(batch: Batch, pos: number): void {
+    batch.w.pos = pos;
+    this.drop('invalid', 1);
   }
 
   stats(): ExportQueueStats {
@@ -349,8 +356,8 @@ export class SpanQueue {
   }
 
   /**
-   * Counts dropped spans; the first drop of a burst is logged, deferred when it comes from add()
-   * (the request path), at once when it comes from an export's outcome (`fromExport`).
+   * Counts dropped spans; the first drop of a burst is logged, deferred when it comes from
+   * begin() or abandon() (span end), at once when it comes from an export's outcome (`fromExport`).
    */
   private drop(reason: DropReason, count: number, why?: string, fromExport = false): void {
     this.dropped[reason] += count;

@@ -54,17 +54,33 @@ export function createSpanExporter(options: SpanExporterOptions): SpanExporter {
 
   return {
     spanEnded: (span: FinishedSpan) => {
-      const frame = format.frameOfFinished(span.resource);
-      queue.add(frame, (batch) => format.appendFinished(batch, span));
+      const batch = queue.begin(format.frameOfFinished(span.resource));
+      if (batch === undefined) return;
+      const pos = batch.w.pos;
+      try {
+        format.appendFinished(batch, span);
+      } catch {
+        queue.abandon(batch, pos);
+        return;
+      }
+      queue.commit(batch);
     },
     enqueue: (record: SpanRecord) => {
-      let frame;
+      let batch;
       try {
-        frame = format.frameOfRecord(record);
+        batch = queue.begin(format.frameOfRecord(record));
       } catch {
         return;
       }
-      queue.add(frame, (batch) => format.appendRecord(batch, record));
+      if (batch === undefined) return;
+      const pos = batch.w.pos;
+      try {
+        format.appendRecord(batch, record);
+      } catch {
+        queue.abandon(batch, pos);
+        return;
+      }
+      queue.commit(batch);
     },
     forceFlush: () => queue.forceFlush(),
     shutdown: (timeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS) => queue.shutdown(timeoutMs),

@@ -45,7 +45,10 @@ function queue(transport: Transport, overrides: Partial<ConstructorParameters<ty
   });
   const add = (name: string) => {
     const record = serverSpan({ name });
-    q.add(format.frameOfRecord(record), (batch) => format.appendRecord(batch, record));
+    const batch = q.begin(format.frameOfRecord(record));
+    if (batch === undefined) return;
+    format.appendRecord(batch, record);
+    q.commit(batch);
   };
   return { q, add };
 }
