@@ -8,12 +8,16 @@
  */
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import { Pool } from 'undici';
+import { createRequire } from 'node:module';
+import type { Pool as UndiciPool } from 'undici';
 import { decodePartialSuccess } from '../otlp/decode.js';
 import { ExportFailure, type SendResult, type Transport } from './types.js';
 import type { TlsFiles } from './tls.js';
 
 const gzip = promisify(gzipCallback);
+// undici's Pool module alone, not its index (110 modules; see proxy/upstream.ts).
+const Pool = createRequire(import.meta.url)('undici/lib/dispatcher/pool.js') as typeof UndiciPool;
+type Pool = UndiciPool;
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 /** Enough of an answer to read partial_success or an error message; the rest is discarded. */
