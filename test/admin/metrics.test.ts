@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { register as globalRegistry } from 'prom-client';
-import { createMetrics, statusClass } from '../../src/admin/metrics.js';
+import { Counter, Gauge, Histogram, Registry, register as globalRegistry } from 'prom-client';
+import { createMetrics, MAX_ROUTES, statusClass } from '../../src/admin/metrics.js';
+import { knownMethod } from '../../src/telemetry/http-method.js';
 import { parseExposition } from '../helpers/admin-prom.js';
 import { startTestAdmin, type TestAdmin } from '../helpers/admin-server.js';
 
@@ -146,5 +147,65 @@ describe('metrics', () => {
     const routes = new Set(m.find('tracecar_requests_total').map((s) => s.labels.route));
     expect(routes).toEqual(new Set(['GET /items/0', 'GET /items/1', 'GET /items/2', 'other']));
     expect(m.value('tracecar_requests_total', { route: 'other' })).toBe(7);
+  });
+
+  it('exposes the request metrics exactly as prom-client recording them itself would (order, labels, buckets, sums)', async () => {
+    // The reference: the recording tracecar used to do, one prom-client call per event.
+    const registry = new Registry();
+    const labelNames = ['side', 'route', 'method', 'status_class'] as const;
+    const requests = new Counter({ name: 'tracecar_requests_total', help: 'Requests proxied, by side, route, method and status class ("error" = no response).', labelNames, registers: [registry] });
+    const duration = new Histogram({
+      name: 'tracecar_request_duration_seconds',
+      help: 'Time from request received to response finished, by side, route, method and status class.',
+      labelNames,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    });
+    const inFlight = new Gauge({ name: 'tracecar_requests_in_flight', help: 'Requests currently being proxied, by side and route.', labelNames: ['side', 'route'] as const, registers: [registry] });
+    const routes = new Set<string>();
+    const routeLabel = (r: string) => (routes.has(r) ? r : routes.size >= MAX_ROUTES ? 'other' : (routes.add(r), r));
+
+    const metrics = createMetrics({ defaultMetrics: false });
+    // A seeded mix: routes past the cardinality cap, both sides, unknown methods, every status
+    // class, durations on bucket bounds, past the last bound and negative; requests left in flight.
+    let seed = 9;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const durations = [0, 0.4, 1, 2.5, 7, 10, 99.9, 250, 1000, 60_000, 61_000, -5, 0.1 + 0.2];
+    const statuses = [200, 201, 204, 302, 404, 499, 500, 503, 0, 101, 700];
+    const methods = ['GET', 'get', 'POST', 'BREW', 'DELETE', 'QUERY'];
+    const open: Array<[('ingress' | 'egress'), string]> = [];
+    for (let i = 0; i < 3000; i++) {
+      if (open.length === 0 || rand(3) > 0) {
+        const side = rand(4) === 0 ? 'egress' : 'ingress';
+        const route = `GET /r/${rand(MAX_ROUTES + 40)}`;
+        metrics.requestStarted(side, route);
+        inFlight.inc({ side, route: routeLabel(route) });
+        open.push([side, route]);
+      } else {
+        const [side, route] = open.splice(rand(open.length), 1)[0];
+        const method = methods[rand(methods.length)];
+        const status = statuses[rand(statuses.length)];
+        const ms = durations[rand(durations.length)] + rand(1000) / 7;
+        metrics.requestFinished(side, route, method, status, ms);
+        const r = routeLabel(route);
+        const labels = { side, route: r, method: knownMethod(method), status_class: statusClass(status) };
+        requests.inc(labels);
+        duration.observe(labels, Math.max(0, ms) / 1000);
+        inFlight.dec({ side, route: r });
+      }
+    }
+    expect(open.length).toBeGreaterThan(0);
+    const ours = await metrics.render();
+    const reference = await registry.metrics();
+    const section = (text: string, name: string) => text.split('\n# HELP ').find((b) => b.replace(/^# HELP /, '').startsWith(`${name} `));
+    for (const name of ['tracecar_requests_total', 'tracecar_request_duration_seconds', 'tracecar_requests_in_flight']) {
+      expect(section(ours, name)).toBeDefined();
+      expect(section(ours, name)).toBe(section(reference, name));
+    }
+    // A second scrape is the same (collect rebuilds, it does not add).
+    expect(await metrics.render()).toBe(ours);
   });
 });
