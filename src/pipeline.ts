@@ -18,8 +18,7 @@ import { diagnose, stitch, type Doctor, type StitchResult } from './stitching.js
 import { Hop } from './telemetry/hop.js';
 import { nowMs } from './telemetry/span.js';
 import { newSpanId, newTraceId } from './telemetry/ids.js';
-import { splitTarget } from './telemetry/redact.js';
-import { extractContext, injectContext, formatTraceresponse, resolveCorrelationId, parseBaggage, TRACERESPONSE_HEADER } from './propagation/index.js';
+import { extractContext, appendTraceHeaders, formatTraceresponse, resolveCorrelationId, parseBaggage, TRACERESPONSE_HEADER } from './propagation/index.js';
 import type { OutgoingContext, ExtractResult } from './propagation/types.js';
 import { appendForwardedHeaders, forwardableRequestHeaders } from './proxy/headers.js';
 import { forwardExchange, hasRequestBody, type ForwardOutcome, type ForwardRequest } from './proxy/exchange.js';
@@ -30,7 +29,7 @@ import { writeGrpcTrailersOnly } from './proxy/grpc-answer.js';
 import type { UpstreamClients } from './proxy/upstreams.js';
 import type { TargetSpec } from './config/targets.js';
 import { decodeGrpcMessage, isGrpcContentType, parseGrpcPath, parseGrpcStatus, parseGrpcTimeout } from './grpc/index.js';
-import type { InflightEntry, InflightRegistry } from './proxy/inflight.js';
+import { InflightRegistry, type InflightEntry } from './proxy/inflight.js';
 import type { LiveConnections } from './proxy/splice.js';
 import { isWebSocketUpgrade, serveAsPlainRequest, writeRaw } from './proxy/upgrade.js';
 import { forwardWebSocket } from './proxy/websocket.js';
@@ -42,8 +41,11 @@ import { failure } from './errors.js';
 export interface PipelineDeps {
   /** The config version new requests use. */
   runtime(): Runtime;
-  /** In-flight ingress requests, for stitching. */
-  inflight: InflightRegistry;
+  /**
+   * In-flight ingress requests, for stitching; absent when no egress listener exists (listeners
+   * are fixed at start), so ingress requests skip a map nobody would read.
+   */
+  inflight?: InflightRegistry;
   /** Span end of a request → tail rule, sinks, access line, request metrics, drain. */
   finish(hop: Hop, rt: Runtime): void;
   /** Span end of what is not a request (a WebSocket's connection span): tail rule and sinks only. */
@@ -101,8 +103,7 @@ export function handleIngress(deps: PipelineDeps, target: (rt: Runtime) => Upstr
   t.path = req.url ?? '/';
 
   const done = (): void => {
-    deps.inflight.delete(entry);
-    if (entry.egressCalls > 0) hop.set('tracecar.egress.calls', entry.egressCalls);
+    if (entry) settleEntry(deps, hop, entry);
     plan?.release();
     deps.finish(hop, rt);
   };
@@ -162,8 +163,7 @@ export function handleIngressUpgrade(deps: PipelineDeps, target: (rt: Runtime) =
     timeouts: t.timeouts,
     responseHeaders: { [rt.correlationHeader]: hop.correlationId, [TRACERESPONSE_HEADER]: traceresponse(hop) },
     settled() {
-      deps.inflight.delete(entry);
-      if (entry.egressCalls > 0) hop.set('tracecar.egress.calls', entry.egressCalls);
+      if (entry) settleEntry(deps, hop, entry);
     },
     finish: (h) => deps.finish(h, rt),
     connectionEnded: (conn) => deps.exportSpan(conn, rt),
@@ -240,7 +240,7 @@ export function handleConnect(deps: PipelineDeps, listener: EgressListener, req:
  * listener → context → correlation → sampling for a SERVER hop (HTTP request or WebSocket
  * upgrade), registered in the stitching map so the app's egress calls find it.
  */
-export function beginServerHop(deps: PipelineDeps, req: IncomingMessage, rt: Runtime): { hop: Hop; x: ExtractResult; entry: InflightEntry } {
+export function beginServerHop(deps: PipelineDeps, req: IncomingMessage, rt: Runtime): { hop: Hop; x: ExtractResult; entry: InflightEntry | undefined } {
   const hop = new Hop('ingress', 'server', req.method ?? 'GET', nowMs());
   describeRequest(hop, req, rt, req.url ?? '/');
   const host = requestAuthority(req);
@@ -260,9 +260,11 @@ export function beginServerHop(deps: PipelineDeps, req: IncomingMessage, rt: Run
 
   const x = ingressContextStage(hop, req, rt);
   correlationStage(hop, req, rt);
-  samplingStage(hop, req, rt, x.context ? { sampled: x.context.sampled, debug: x.context.debug } : x.samplingOnly);
+  samplingStage(hop, req, rt, x.context ?? x.samplingOnly);
   deps.started(hop);
 
+  const inflight = deps.inflight;
+  if (!inflight) return { hop, x, entry: undefined };
   const entry: InflightEntry = {
     traceId: hop.traceId,
     spanId: hop.spanId,
@@ -275,8 +277,14 @@ export function beginServerHop(deps: PipelineDeps, req: IncomingMessage, rt: Run
     route: hop.name,
     egressCalls: 0,
   };
-  deps.inflight.add(entry);
+  inflight.add(entry);
   return { hop, x, entry };
+}
+
+/** The SERVER span's response began (or its upgrade settled): it leaves the stitching map. */
+function settleEntry(deps: PipelineDeps, hop: Hop, entry: InflightEntry): void {
+  deps.inflight?.delete(entry);
+  if (entry.egressCalls > 0) hop.set('tracecar.egress.calls', entry.egressCalls);
 }
 
 /**
@@ -306,9 +314,11 @@ export function beginClientHop(deps: PipelineDeps, req: IncomingMessage, rt: Run
 
 /** listener: what the request is, before anything is decided. */
 export function describeRequest(hop: Hop, req: IncomingMessage, rt: Runtime, target: string): void {
-  const { path, query } = splitTarget(target);
+  // splitTarget's split, without its object.
+  const q = target.indexOf('?');
+  const path = q === -1 ? target : target.slice(0, q);
   hop.path = path;
-  hop.query = rt.redactor.query(query);
+  hop.query = q === -1 ? '' : rt.redactor.query(target.slice(q + 1));
   // A gRPC call is named by its method (package.Service/Method), which its path already is.
   const rpc = isGrpcContentType(req.headers['content-type']) ? parseGrpcPath(path) : undefined;
   if (rpc) {
@@ -353,14 +363,15 @@ export function ingressContextStage(hop: Hop, req: IncomingMessage, rt: Runtime)
  * decision from the stitched parent.
  */
 export function egressContextStage(deps: PipelineDeps, hop: Hop, req: IncomingMessage, rt: Runtime, options: { doctor: boolean }): StitchResult {
-  const stitched = stitch(hop, req, rt, deps.inflight);
+  const inflight = deps.inflight ?? NOTHING_IN_FLIGHT;
+  const stitched = stitch(hop, req, rt, inflight);
   hop.set('tracecar.parent.source', stitched.source);
   if (stitched.source === 'inferred') hop.set('tracecar.parent.inferred', true);
   if (stitched.source === 'none') {
     hop.set('tracecar.root', true);
     if (stitched.ambiguous) hop.set('tracecar.parent.ambiguous', true);
   }
-  if (options.doctor && deps.doctor) diagnose(hop, stitched, req, rt, deps.inflight, deps.doctor);
+  if (options.doctor && deps.doctor) diagnose(hop, stitched, req, rt, inflight, deps.doctor);
   correlationStage(hop, req, rt);
   if (hop.correlationSource !== 'incoming' && stitched.entry) {
     hop.correlationId = stitched.entry.correlationId;
@@ -376,6 +387,9 @@ export function egressContextStage(deps: PipelineDeps, hop: Hop, req: IncomingMe
   }
   return stitched;
 }
+
+/** What egress stitches against when no map is kept (PipelineDeps.inflight absent): nothing in flight. */
+const NOTHING_IN_FLIGHT = new InflightRegistry(0);
 
 export interface EgressDestination {
   /** Named routes: the route's target as compiled for this config version (protocol, TLS). */
@@ -550,25 +564,10 @@ export function upstreamHeaders(hop: Hop, req: IncomingMessage, rt: Runtime, for
     existingProto: req.headers['x-forwarded-proto'],
     existingHost: req.headers['x-forwarded-host'],
   });
-  const injected: Record<string, string> = {};
-  injectContext(injected, outgoingContext(hop), formats);
-  for (const name in injected) out.push(name, injected[name]);
+  // The context sent on: our span is the parent (the hop holds every OutgoingContext field).
+  appendTraceHeaders(out, hop satisfies OutgoingContext, formats);
   out.push(rt.correlationHeader, hop.correlationId);
   return out;
-}
-
-/** The context sent on: our span is the parent. */
-function outgoingContext(hop: Hop): OutgoingContext {
-  return {
-    traceId: hop.traceId,
-    spanId: hop.spanId,
-    sampled: hop.sampled,
-    debug: hop.debug,
-    random: hop.random,
-    traceState: hop.traceState,
-    traceIdBits: hop.traceIdBits,
-    parentSpanId: hop.parentSpanId,
-  };
 }
 
 /** upstream: forward the request and stream the response into `sink`; finish the hop when done. */

@@ -102,7 +102,8 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
   metrics.storeStats(() => store.stats());
   metrics.chaosStats(() => ({ active: runtime.chaosStats.active, overflow: runtime.chaosStats.skippedCap }));
 
-  const inflight = new InflightRegistry();
+  // Only egress listeners stitch, and they are fixed at start (adding one needs a restart).
+  const inflight = initial.egress.listen !== null || initial.egress.routes.length > 0 ? new InflightRegistry() : undefined;
   const deps: PipelineDeps = {
     runtime: () => runtime,
     inflight,
@@ -188,7 +189,7 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
       return drain.inflight;
     },
     get inflightEntries() {
-      return inflight.size;
+      return inflight?.size ?? 0;
     },
     upstreamPools() {
       const out: Record<string, UpstreamPoolStats> = {};

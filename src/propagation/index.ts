@@ -3,7 +3,7 @@
  * correlation ids and W3C baggage. Nothing here throws on request input.
  */
 export { extractContext } from './extract.js';
-export { injectContext } from './inject.js';
+export { appendTraceHeaders, injectContext } from './inject.js';
 export { TRACE_HEADERS, TRACERESPONSE_HEADER, type HeaderBag } from './headers.js';
 export { formatTraceresponse } from './traceparent.js';
 export { resolveCorrelationId, type CorrelationId } from './correlation.js';

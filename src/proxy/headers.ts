@@ -52,21 +52,25 @@ export function forwardableRequestHeaders(rawHeaders: readonly string[], connect
   return out;
 }
 
-/** Same filter for upstream response headers (undici hands them over as Buffers). */
+/** Same filter for upstream response headers (undici hands them over as Buffers), in one pass. */
 export function forwardableResponseHeaders(rawHeaders: readonly Buffer[] | readonly string[]): string[] {
-  let connection: string | undefined;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (String(rawHeaders[i]).toLowerCase() === 'connection') connection = String(rawHeaders[i + 1]);
-  }
-  const listed = connectionListed(connection);
   const out: string[] = [];
+  let connection: string | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i].toString('latin1' as never);
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || listed?.has(lower)) continue;
+    if (HOP_BY_HOP.has(lower)) {
+      // The last Connection field names what goes too.
+      if (lower === 'connection') connection = String(rawHeaders[i + 1]);
+      continue;
+    }
     out.push(name, rawHeaders[i + 1].toString('latin1' as never));
   }
-  return out;
+  const listed = connectionListed(connection);
+  if (listed === undefined) return out;
+  const kept: string[] = [];
+  for (let i = 0; i < out.length; i += 2) if (!listed.has(out[i].toLowerCase())) kept.push(out[i], out[i + 1]);
+  return kept;
 }
 
 export interface ForwardedInfo {

@@ -71,10 +71,14 @@ function createPolicy(name: string, ratio: number, ratePerSecond: number | undef
   const description =
     `ConsistentRatio{${ratio}${threshold.th === null ? '' : `, th=${threshold.th}`}` +
     `${limiter === null ? '' : `, rate=${ratePerSecond}/s`}}`;
+  // Ratio 1 keeps every trace and ratio 0 none, whatever the trace's randomness: not read then.
+  const all = threshold.ratio === 1;
+  const none = threshold.hex === null;
   return {
     name,
     decide(input) {
-      if (!meetsThreshold(traceRandomness(input.traceId, input.traceState), threshold)) return no;
+      if (none) return no;
+      if (!all && !meetsThreshold(traceRandomness(input.traceId, input.traceState), threshold)) return no;
       if (limiter !== null && !limiter.tryTake()) return limited;
       return yes;
     },

@@ -14,9 +14,32 @@ export interface Redactor {
 
 export function createRedactor(config: RedactConfig): Redactor {
   const queryKeys = new Set(config.query.map((k) => k.toLowerCase()));
+
+  /**
+   * One pass over the query, allocating only each plain key (no split, no decoding): whether a
+   * parameter may be listed. Keys holding an escape ('%', '+') answer yes, so the exact check
+   * below decodes them. Most queries name no listed key: they leave here unchanged.
+   */
+  function mayListKey(query: string): boolean {
+    let keyStart = 0;
+    let keyEnd = -1;
+    for (let i = 0; i <= query.length; i++) {
+      const c = i === query.length ? 0x26 : query.charCodeAt(i);
+      if (c === 0x26 /* & */) {
+        if (queryKeys.has(query.slice(keyStart, keyEnd === -1 ? i : keyEnd).toLowerCase())) return true;
+        keyStart = i + 1;
+        keyEnd = -1;
+      } else if (keyEnd === -1) {
+        if (c === 0x3d /* = */) keyEnd = i;
+        else if (c === 0x25 /* % */ || c === 0x2b /* + */) return true;
+      }
+    }
+    return false;
+  }
+
   return {
     query(query) {
-      if (query === '' || queryKeys.size === 0) return query;
+      if (query === '' || queryKeys.size === 0 || !mayListKey(query)) return query;
       let changed = false;
       const parts = query.split('&');
       for (let i = 0; i < parts.length; i++) {
@@ -36,10 +59,4 @@ export function createRedactor(config: RedactConfig): Redactor {
       return changed ? parts.join('&') : query;
     },
   };
-}
-
-/** Splits a request target into path and query (without '?'). */
-export function splitTarget(target: string): { path: string; query: string } {
-  const q = target.indexOf('?');
-  return q === -1 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q + 1) };
 }
