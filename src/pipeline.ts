@@ -22,7 +22,7 @@ import { extractContext, appendTraceHeaders, formatTraceresponse, resolveCorrela
 import type { OutgoingContext, ExtractResult } from './propagation/types.js';
 import { appendForwardedHeaders, forwardableRequestHeaders } from './proxy/headers.js';
 import { forwardExchange, hasRequestBody, type ForwardOutcome, type ForwardRequest } from './proxy/exchange.js';
-import { forwardH2Exchange } from './proxy/h2-exchange.js';
+import { forwardH2Exchange, type H2ForwardObserver } from './proxy/h2-exchange.js';
 import type { H2Pool } from './proxy/h2-pool.js';
 import { isHttp2, requestAuthority, resetClient } from './proxy/h2-request.js';
 import { writeGrpcTrailersOnly } from './proxy/grpc-answer.js';
@@ -595,22 +595,7 @@ function upstreamStage(
     timeouts: deadlineMs === undefined ? target.timeouts : { ...target.timeouts, response: deadlineMs },
     targetLabel: target.label,
   };
-  const observer = {
-    connected: () => hop.event('upstream.connected', nowMs()),
-    responseStart: (_status: number, h: string[]) => {
-      hop.event('upstream.first_byte', nowMs());
-      if (hop.rpc) grpcStatusFrom(hop, h);
-      addResponseHeaders(hop, h, rt, plan, deps);
-    },
-    trailers: (t: string[]) => {
-      if (hop.rpc) grpcStatusFrom(hop, t);
-    },
-    failureHeaders: (h: string[]) => addResponseHeaders(hop, h, rt, plan, deps),
-    finished: (outcome: ForwardOutcome) => {
-      recordOutcome(hop, outcome);
-      done();
-    },
-  };
+  const observer = new HopObserver(hop, rt, plan, deps, done);
   if (!target.h2) return forwardExchange(target.dispatcher, req, res, fr, observer, sink);
   forwardH2Exchange(target.h2.pool, target.h2.spec, req, res, { ...fr, grpc: hop.rpc !== undefined, deadlineMs }, observer, sink, () =>
     forwardExchange(target.dispatcher, req, res, fr, observer, sink),
@@ -623,6 +608,40 @@ function grpcStatusFrom(hop: Hop, list: readonly string[]): void {
     const name = list[i];
     if (name === 'grpc-status') hop.grpcStatus = parseGrpcStatus(list[i + 1]);
     else if (name === 'grpc-message') hop.grpcMessage = decodeGrpcMessage(list[i + 1]);
+  }
+}
+
+/** What the exchange reports, recorded on the hop (one object per request rather than a closure per event). */
+class HopObserver implements H2ForwardObserver {
+  constructor(
+    private readonly hop: Hop,
+    private readonly rt: Runtime,
+    private readonly plan: FaultPlan | null,
+    private readonly deps: PipelineDeps,
+    private readonly done: () => void,
+  ) {}
+
+  connected(): void {
+    this.hop.event('upstream.connected', nowMs());
+  }
+
+  responseStart(_status: number, headers: string[]): void {
+    this.hop.event('upstream.first_byte', nowMs());
+    if (this.hop.rpc) grpcStatusFrom(this.hop, headers);
+    addResponseHeaders(this.hop, headers, this.rt, this.plan, this.deps);
+  }
+
+  trailers(trailers: string[]): void {
+    if (this.hop.rpc) grpcStatusFrom(this.hop, trailers);
+  }
+
+  failureHeaders(headers: string[]): void {
+    addResponseHeaders(this.hop, headers, this.rt, this.plan, this.deps);
+  }
+
+  finished(outcome: ForwardOutcome): void {
+    recordOutcome(this.hop, outcome);
+    this.done();
   }
 }
 
