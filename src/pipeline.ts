@@ -657,7 +657,7 @@ export function traceresponse(hop: Hop): string {
 function addResponseHeaders(hop: Hop, headers: string[], rt: Runtime, plan: FaultPlan | null, deps: PipelineDeps): void {
   const drop = rt.ownResponseHeaders;
   for (let i = headers.length - 2; i >= 0; i -= 2) {
-    if (drop.has(headers[i].toLowerCase())) headers.splice(i, 2);
+    if (drop.has(headers[i])) headers.splice(i, 2);
   }
   headers.push(rt.correlationHeader, hop.correlationId);
   if (hop.side === 'ingress') headers.push(TRACERESPONSE_HEADER, traceresponse(hop));

@@ -5,7 +5,7 @@ import { createRouteNamer, type RouteNamer } from './telemetry/route-names.js';
 import { createRedactor, type Redactor } from './telemetry/redact.js';
 import type { ResourceInfo } from './telemetry/hop.js';
 import { TRACE_HEADERS, TRACERESPONSE_HEADER } from './propagation/index.js';
-import { FORWARDED_NAMES } from './proxy/headers.js';
+import { FORWARDED_NAMES, HeaderNames } from './proxy/headers.js';
 import { targetSpec, type TargetSpec } from './config/targets.js';
 
 /**
@@ -23,10 +23,10 @@ export interface Runtime {
   readonly routes: RouteNamer;
   readonly redactor: Redactor;
   readonly resource: ResourceInfo;
-  /** Lowercase names stripped from forwarded requests because tracecar rewrites them. */
-  readonly dropOnForward: ReadonlySet<string>;
-  /** Lowercase response header names tracecar sets itself (an upstream's copies are replaced). */
-  readonly ownResponseHeaders: ReadonlySet<string>;
+  /** Names stripped from forwarded requests because tracecar rewrites them. */
+  readonly dropOnForward: HeaderNames;
+  /** Response header names tracecar sets itself (an upstream's copies are replaced). */
+  readonly ownResponseHeaders: HeaderNames;
   readonly correlationHeader: string;
   /** The ingress target, parsed once per config version (origin '' when unset), TLS files read. */
   readonly ingressTarget: TargetSpec;
@@ -62,8 +62,8 @@ export function compileRuntime(config: TracecarConfig, previous?: Runtime): Runt
     routes: createRouteNamer(config.routes),
     redactor: createRedactor(config.redact),
     resource,
-    dropOnForward: new Set([...TRACE_HEADERS, correlationHeader, ...FORWARDED_NAMES]),
-    ownResponseHeaders: new Set([correlationHeader, TRACERESPONSE_HEADER, CHAOS_HEADER]),
+    dropOnForward: new HeaderNames([...TRACE_HEADERS, correlationHeader, ...FORWARDED_NAMES]),
+    ownResponseHeaders: new HeaderNames([correlationHeader, TRACERESPONSE_HEADER, CHAOS_HEADER]),
     correlationHeader,
     ingressTarget,
     routeTargets,

@@ -4,8 +4,46 @@
  * Headers travel as flat [name, value, name, value] arrays so duplicates and case survive.
  */
 
+/**
+ * A set of lowercase header names, tested case-insensitively without making a lowercase copy of
+ * the name tested: the request path tests every header it forwards against a few such sets, and
+ * `toLowerCase()` per header was the largest single cost of the header filters in a profile.
+ * Answers exactly `set.has(name.toLowerCase())`: ASCII letters are folded in place, and a name
+ * with any other non-ASCII character (never a valid field name) is lowercased the usual way.
+ */
+export class HeaderNames {
+  /** Names by length: most names tested have a length no listed name has. */
+  private readonly byLength: Array<string[] | undefined> = [];
+
+  constructor(names: Iterable<string>) {
+    for (const name of names) {
+      const lower = name.toLowerCase();
+      const same = (this.byLength[lower.length] ??= []);
+      if (!same.includes(lower)) same.push(lower);
+    }
+  }
+
+  has(name: string): boolean {
+    const candidates = this.byLength[name.length];
+    if (candidates === undefined) return false;
+    for (let k = 0; k < candidates.length; k++) if (equalsLowercase(name, candidates[k])) return true;
+    return false;
+  }
+}
+
+/** `name.toLowerCase() === lower`, for an ASCII `lower` of the same length. */
+function equalsLowercase(name: string, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    let c = name.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    else if (c > 0x7f) return name.toLowerCase() === lower;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
 /** RFC 9110 §7.6.1 connection-specific fields, plus the legacy ones every proxy strips. */
-const HOP_BY_HOP = new Set([
+const HOP_BY_HOP = new HeaderNames([
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -29,8 +67,8 @@ function connectionListed(value: string | undefined): Set<string> | undefined {
 }
 
 export interface ForwardHeaderOptions {
-  /** Extra lowercase names to drop (stale trace headers, correlation headers we rewrite). */
-  drop?: ReadonlySet<string>;
+  /** Extra names to drop (stale trace headers, correlation headers we rewrite). */
+  drop?: HeaderNames;
 }
 
 /**
@@ -44,8 +82,7 @@ export function forwardableRequestHeaders(rawHeaders: readonly string[], connect
     const name = rawHeaders[i];
     // HTTP/2 pseudo-headers (:method, :path, :authority, :scheme) are never copied as headers.
     if (name.charCodeAt(0) === 0x3a) continue;
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || options.drop?.has(lower) || listed?.has(lower)) continue;
+    if (HOP_BY_HOP.has(name) || options.drop?.has(name) || (listed !== undefined && listed.has(name.toLowerCase()))) continue;
     out.push(name, rawHeaders[i + 1]);
   }
   // A body sent chunked must stay framed: undici re-frames streams itself, so only TE is dropped.
@@ -58,10 +95,9 @@ export function forwardableResponseHeaders(rawHeaders: readonly Buffer[] | reado
   let connection: string | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i].toString('latin1' as never);
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower)) {
+    if (HOP_BY_HOP.has(name)) {
       // The last Connection field names what goes too.
-      if (lower === 'connection') connection = String(rawHeaders[i + 1]);
+      if (name.length === 10 && name.toLowerCase() === 'connection') connection = String(rawHeaders[i + 1]);
       continue;
     }
     out.push(name, rawHeaders[i + 1].toString('latin1' as never));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { forwardableResponseHeaders } from '../../src/proxy/headers.js';
+import { forwardableRequestHeaders, forwardableResponseHeaders, HeaderNames } from '../../src/proxy/headers.js';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
@@ -41,3 +41,31 @@ describe('forwardableResponseHeaders', () => {
     );
   });
 });
+
+describe('HeaderNames', () => {
+  it('answers set.has(name.toLowerCase()) for any name, ASCII or not', () => {
+    const listed = ['keep-alive', 'te', 'x-request-id', 'traceparent', 'X-Forwarded-For', 'k'];
+    const names = new HeaderNames(listed);
+    const lower = new Set(listed.map((n) => n.toLowerCase()));
+    // Letters that fold to ASCII only through toLowerCase (KELVIN SIGN → k, and İ → i̇ of two chars).
+    const char = fc.constantFrom('k', 'K', '\u212a', 'e', 'E', 'p', 'P', '-', 'a', 'L', 'i', 'v', 't', 'T', 'İ', 'é', 'É', 'ÿ', 'x', 'X', 'r', 'c', 'q');
+    fc.assert(
+      fc.property(fc.array(char, { maxLength: 12 }), fc.constantFrom(...listed, ''), fc.boolean(), (chars, base, useBase) => {
+        const name = useBase ? [...base].map((c, i) => (chars[i] === 'X' ? c.toUpperCase() : c)).join('') : chars.join('');
+        expect(names.has(name)).toBe(lower.has(name.toLowerCase()));
+      }),
+      { numRuns: 5000, seed: 9 },
+    );
+    expect(names.has('\u212a')).toBe(true);
+    expect(names.has('KEEP-ALIVE')).toBe(true);
+    expect(names.has('keep-alivE ')).toBe(false);
+  });
+
+  it('filters request headers as the lowercase-set version did: hop-by-hop, dropped and Connection-listed names go', () => {
+    const raw = ['Host', 'a', 'Connection', 'x-Secret, close', 'X-SECRET', '1', 'TraceParent', 'old', 'Keep-Alive', '5', 'Accept', '*/*', 'x-request-id', 'old', 'TE', 'trailers'];
+    const drop = new HeaderNames(['traceparent', 'x-request-id']);
+    expect(forwardableRequestHeaders(raw, 'x-Secret, close', { drop })).toEqual(['Host', 'a', 'Accept', '*/*']);
+    expect(forwardableRequestHeaders(raw, undefined)).toEqual(['Host', 'a', 'X-SECRET', '1', 'TraceParent', 'old', 'Accept', '*/*', 'x-request-id', 'old']);
+  });
+});
+
