@@ -55,7 +55,10 @@ export interface SpanRecord {
   sampled: boolean;
 }
 
+/** The process's time origin: constant, and a getter that asks the runtime each time it is read. */
+const TIME_ORIGIN = performance.timeOrigin;
+
 /** Epoch milliseconds with microsecond precision, monotonic within the process. */
 export function nowMs(): number {
-  return performance.timeOrigin + performance.now();
+  return TIME_ORIGIN + performance.now();
 }
