@@ -60,6 +60,11 @@ export interface PipelineDeps {
   doctor?: Doctor;
   /** Upgraded and tunnelled connections open now, so shutdown can drain them. */
   live: LiveConnections;
+  /**
+   * false when no finished span can leave the process (no exporter, no admin store): details
+   * only a span would carry (the upstream timing events) are then not recorded. Default true.
+   */
+  spansLeave?: boolean;
 }
 
 /** Where a request goes once the pipeline has decided everything else. */
@@ -102,13 +107,9 @@ export function handleIngress(deps: PipelineDeps, target: (rt: Runtime) => Upstr
   const headers = upstreamHeaders(hop, req, rt, injectFormats(rt, x.incomingB3));
   t.path = req.url ?? '/';
 
-  const done = (): void => {
-    if (entry) settleEntry(deps, hop, entry);
-    plan?.release();
-    deps.finish(hop, rt);
-  };
-  if (plan) injectFaults(plan, faultedExchange(hop, req, res, rt, t, headers, plan, deps, done));
-  else upstreamStage(hop, req, res, rt, t, headers, null, deps, done, res);
+  const exchange = new HopExchange(hop, rt, plan, deps, entry);
+  if (plan) injectFaults(plan, faultedExchange(exchange, req, res, t, headers));
+  else upstreamStage(exchange, req, res, t, headers, res);
 }
 
 /** Egress request (forward proxy or named route): a CLIENT span stitched to the SERVER span it belongs to. */
@@ -132,12 +133,9 @@ export function handleEgress(deps: PipelineDeps, listener: EgressListener, req: 
       ? upstreamFor(listener.clients, dest.spec, dest.host, rt.config.egress.timeout)
       : { dispatcher: listener.dispatcher, origin: dest.origin, path: dest.path, label: dest.host, timeouts: rt.config.egress.timeout };
   target.path = dest.path;
-  const done = (): void => {
-    plan?.release();
-    deps.finish(hop, rt);
-  };
-  if (plan) injectFaults(plan, faultedExchange(hop, req, res, rt, target, headers, plan, deps, done));
-  else upstreamStage(hop, req, res, rt, target, headers, null, deps, done, res);
+  const exchange = new HopExchange(hop, rt, plan, deps, undefined);
+  if (plan) injectFaults(plan, faultedExchange(exchange, req, res, target, headers));
+  else upstreamStage(exchange, req, res, target, headers, res);
 }
 
 /**
@@ -512,33 +510,24 @@ function chaosStage(hop: Hop, req: IncomingMessage, rt: Runtime, deps: PipelineD
 }
 
 /** The exchange as the fault filter (chaos/inject.ts) drives it; only built when a plan exists. */
-function faultedExchange(
-  hop: Hop,
-  req: IncomingMessage,
-  res: ServerResponse,
-  rt: Runtime,
-  target: UpstreamTarget,
-  headers: string[],
-  plan: FaultPlan,
-  deps: PipelineDeps,
-  done: () => void,
-): FaultedExchange {
+function faultedExchange(x: HopExchange, req: IncomingMessage, res: ServerResponse, target: UpstreamTarget, headers: string[]): FaultedExchange {
+  const { hop } = x;
   return {
     req,
     res,
     grpc: hop.rpc !== undefined,
-    addResponseHeaders: (h) => addResponseHeaders(hop, h, rt, plan, deps),
+    addResponseHeaders: (h) => x.failureHeaders(h),
     reset: () => resetClient(req, res),
     answerGrpc(code, message, headers) {
       hop.grpcStatus = code;
       hop.grpcMessage = message;
       writeGrpcTrailersOnly(res, code, message, headers);
     },
-    forward: (sink) => upstreamStage(hop, req, res, rt, target, headers, plan, deps, done, sink),
+    forward: (sink) => upstreamStage(x, req, res, target, headers, sink),
     ended(outcome) {
       if (outcome.cause) hop.fail(outcome.cause);
       recordOutcome(hop, { status: outcome.status, requestBytes: 0, responseBytes: 0, clientAborted: outcome.clientAborted });
-      done();
+      x.end();
     },
     failed: (cause) => hop.fail(cause),
   };
@@ -571,18 +560,8 @@ export function upstreamHeaders(hop: Hop, req: IncomingMessage, rt: Runtime, for
 }
 
 /** upstream: forward the request and stream the response into `sink`; finish the hop when done. */
-function upstreamStage(
-  hop: Hop,
-  req: IncomingMessage,
-  res: ServerResponse,
-  rt: Runtime,
-  target: UpstreamTarget,
-  headers: string[],
-  plan: FaultPlan | null,
-  deps: PipelineDeps,
-  done: () => void,
-  sink: Writable,
-): void {
+function upstreamStage(x: HopExchange, req: IncomingMessage, res: ServerResponse, target: UpstreamTarget, headers: string[], sink: Writable): void {
+  const hop = x.hop;
   // grpc-timeout is the caller's deadline: it replaces timeout.response for the call.
   const deadlineMs = hop.rpc ? parseGrpcTimeout(req.headers['grpc-timeout']) : undefined;
   const fr: ForwardRequest = {
@@ -595,10 +574,9 @@ function upstreamStage(
     timeouts: deadlineMs === undefined ? target.timeouts : { ...target.timeouts, response: deadlineMs },
     targetLabel: target.label,
   };
-  const observer = new HopObserver(hop, rt, plan, deps, done);
-  if (!target.h2) return forwardExchange(target.dispatcher, req, res, fr, observer, sink);
-  forwardH2Exchange(target.h2.pool, target.h2.spec, req, res, { ...fr, grpc: hop.rpc !== undefined, deadlineMs }, observer, sink, () =>
-    forwardExchange(target.dispatcher, req, res, fr, observer, sink),
+  if (!target.h2) return forwardExchange(target.dispatcher, req, res, fr, x, sink);
+  forwardH2Exchange(target.h2.pool, target.h2.spec, req, res, { ...fr, grpc: hop.rpc !== undefined, deadlineMs }, x, sink, () =>
+    forwardExchange(target.dispatcher, req, res, fr, x, sink),
   );
 }
 
@@ -611,22 +589,26 @@ function grpcStatusFrom(hop: Hop, list: readonly string[]): void {
   }
 }
 
-/** What the exchange reports, recorded on the hop (one object per request rather than a closure per event). */
-class HopObserver implements H2ForwardObserver {
+/**
+ * A request's exchange as the hop sees it: what the transport reports, recorded on the hop, and
+ * span end. One object per request rather than a closure per event.
+ */
+class HopExchange implements H2ForwardObserver {
   constructor(
-    private readonly hop: Hop,
+    readonly hop: Hop,
     private readonly rt: Runtime,
     private readonly plan: FaultPlan | null,
     private readonly deps: PipelineDeps,
-    private readonly done: () => void,
+    /** The SERVER span's stitching entry (ingress with an egress listener only). */
+    private readonly entry: InflightEntry | undefined,
   ) {}
 
   connected(): void {
-    this.hop.event('upstream.connected', nowMs());
+    if (this.deps.spansLeave !== false) this.hop.event('upstream.connected', nowMs());
   }
 
   responseStart(_status: number, headers: string[]): void {
-    this.hop.event('upstream.first_byte', nowMs());
+    if (this.deps.spansLeave !== false) this.hop.event('upstream.first_byte', nowMs());
     if (this.hop.rpc) grpcStatusFrom(this.hop, headers);
     addResponseHeaders(this.hop, headers, this.rt, this.plan, this.deps);
   }
@@ -641,7 +623,14 @@ class HopObserver implements H2ForwardObserver {
 
   finished(outcome: ForwardOutcome): void {
     recordOutcome(this.hop, outcome);
-    this.done();
+    this.end();
+  }
+
+  /** span end: the stitching entry leaves, the fault plan's slot frees, the hop finishes. */
+  end(): void {
+    if (this.entry) settleEntry(this.deps, this.hop, this.entry);
+    this.plan?.release();
+    this.deps.finish(this.hop, this.rt);
   }
 }
 

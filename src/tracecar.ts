@@ -115,6 +115,8 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
     },
     chaosInjected: (kind, side) => metrics.chaosInjected(kind, side),
     draining: () => draining,
+    // The span sinks sinks.ts builds: the exporter and, with the admin listener, the store.
+    spansLeave: exporter !== undefined || initial.admin.listen !== null,
     doctor: createDoctor(metrics, logger),
     live: drain.live,
   };
