@@ -17,7 +17,7 @@ import type { Runtime } from './runtime.js';
 import { diagnose, stitch, type Doctor, type StitchResult } from './stitching.js';
 import { Hop } from './telemetry/hop.js';
 import { nowMs } from './telemetry/span.js';
-import { newSpanId, newTraceId } from './telemetry/ids.js';
+import { newSpanId, newTraceId, newUuid } from './telemetry/ids.js';
 import { extractContext, appendTraceHeaders, formatTraceresponse, resolveCorrelationId, parseBaggage, TRACERESPONSE_HEADER } from './propagation/index.js';
 import type { OutgoingContext, ExtractResult } from './propagation/types.js';
 import { appendForwardedHeaders, forwardableRequestHeaders } from './proxy/headers.js';
@@ -461,7 +461,7 @@ function rejectOnSocket(deps: PipelineDeps, req: IncomingMessage, socket: Duplex
 
 /** correlation: keep the caller's id exactly, or make one. */
 export function correlationStage(hop: Hop, req: IncomingMessage, rt: Runtime): void {
-  const c = resolveCorrelationId(req.headers, rt.config.propagation.correlationHeaders);
+  const c = resolveCorrelationId(req.headers, rt.config.propagation.correlationHeaders, newUuid);
   hop.correlationId = c.id;
   hop.correlationSource = c.source;
   if (c.rejected !== undefined) hop.correlationRejected = c.rejected;
