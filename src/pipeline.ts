@@ -293,9 +293,14 @@ export function beginClientHop(deps: PipelineDeps, req: IncomingMessage, rt: Run
   const hop = new Hop('egress', 'client', req.method ?? 'GET', nowMs());
   describeRequest(hop, req, rt, dest.path);
   hop.peerService = dest.peerService;
-  const url = new URL(dest.origin);
-  hop.serverAddress = url.hostname;
-  hop.serverPort = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+  if (dest.server) {
+    hop.serverAddress = dest.server.address;
+    hop.serverPort = dest.server.port;
+  } else {
+    const url = new URL(dest.origin);
+    hop.serverAddress = url.hostname;
+    hop.serverPort = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+  }
   hop.urlFull = `${dest.origin}${hop.path}${hop.query ? `?${hop.query}` : ''}`;
 
   const stitched = egressContextStage(deps, hop, req, rt, { doctor: true });
@@ -305,7 +310,7 @@ export function beginClientHop(deps: PipelineDeps, req: IncomingMessage, rt: Run
   const headers = upstreamHeaders(hop, req, rt, injectFormats(rt, stitched.incomingB3));
   // The upstream sees the destination's authority as Host (named routes rewrite it).
   for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i].toLowerCase() === 'host') headers[i + 1] = dest.host;
+    if (headers[i].length === 4 && headers[i].toLowerCase() === 'host') headers[i + 1] = dest.host;
   }
   return { hop, headers };
 }
@@ -398,6 +403,8 @@ export interface EgressDestination {
   /** Authority for the Host header and server.address. */
   host: string;
   peerService: string | undefined;
+  /** server.address and server.port, when known without parsing `origin` again. */
+  server?: { address: string; port: number };
 }
 
 /**
@@ -411,7 +418,7 @@ export function resolveEgressDestination(req: IncomingMessage, listener: EgressL
   if (listener.route) {
     const target = rt.routeTargets.get(listener.route.name);
     if (!target) return `route "${listener.route.name}" is no longer configured (restart to close its listener)`;
-    return { spec: target, origin: target.origin, path: raw, host: target.host, peerService: listener.route.name };
+    return { spec: target, origin: target.origin, path: raw, host: target.host, peerService: listener.route.name, server: target.server };
   }
   if (raw.startsWith('http://') || raw.startsWith('https://')) {
     let url: URL;
@@ -420,7 +427,8 @@ export function resolveEgressDestination(req: IncomingMessage, listener: EgressL
     } catch {
       return `"${raw.slice(0, 200)}" is not a valid absolute URL`;
     }
-    return { origin: url.origin, path: url.pathname + url.search, host: url.host, peerService: url.hostname };
+    const server = { address: url.hostname, port: Number(url.port) || (url.protocol === 'https:' ? 443 : 80) };
+    return { origin: url.origin, path: url.pathname + url.search, host: url.host, peerService: url.hostname, server };
   }
   const host = requestAuthority(req);
   if (!host) return 'request has neither an absolute-form URL nor a Host header';

@@ -23,6 +23,8 @@ export interface TargetSpec {
   tls?: TargetTlsMaterial;
   /** Targets with the same key share connections: origin, protocol and TLS material. */
   poolKey: string;
+  /** server.address and server.port of CLIENT spans to this target (parsed here, not per request). */
+  server?: { address: string; port: number };
 }
 
 const UNSET: TargetSpec = Object.freeze({ origin: '', host: '', protocol: 'http1', poolKey: '' });
@@ -44,5 +46,7 @@ export function targetSpec(where: string, target: string, protocol: TargetProtoc
     for (const part of [tls.ca, tls.cert, tls.key]) h.update(part ?? '').update('\0');
     poolKey += ` ${tls.servername ?? ''} ${h.digest('hex').slice(0, 16)}`;
   }
-  return tls ? { origin, host, protocol: resolved, tls, poolKey } : { origin, host, protocol: resolved, poolKey };
+  const at = new URL(origin);
+  const server = { address: at.hostname, port: Number(at.port) || (at.protocol === 'https:' ? 443 : 80) };
+  return tls ? { origin, host, protocol: resolved, tls, poolKey, server } : { origin, host, protocol: resolved, poolKey, server };
 }

@@ -57,6 +57,9 @@ describe('egress listeners: forward proxy (absolute-form) and named routes', () 
     const traceId = String(seen.headers.traceparent).split('-')[1];
     const [span] = await waitFor(() => tc.tracecar.store.get(traceId), 2000, 'client span')!;
     expect(span.attributes['peer.service']).toBe('payments');
+    expect(span.attributes['server.address']).toBe('127.0.0.1');
+    expect(span.attributes['server.port']).toBe(payments.port);
+    expect(span.attributes['url.full']).toBe(`${payments.url}/refund/77`);
     expect(span.name).toBe('GET /refund/:id');
   });
 
