@@ -578,7 +578,7 @@ function upstreamStage(x: HopExchange, req: IncomingMessage, res: ServerResponse
     method: hop.method,
     headers,
     body: hasRequestBody(req) ? req : null,
-    maxBodyBytes: rt.config.limits.maxBodyBytes,
+    maxBodyBytes: x.rt.config.limits.maxBodyBytes,
     timeouts: deadlineMs === undefined ? target.timeouts : { ...target.timeouts, response: deadlineMs },
     targetLabel: target.label,
   };
@@ -604,7 +604,7 @@ function grpcStatusFrom(hop: Hop, list: readonly string[]): void {
 class HopExchange implements H2ForwardObserver {
   constructor(
     readonly hop: Hop,
-    private readonly rt: Runtime,
+    readonly rt: Runtime,
     private readonly plan: FaultPlan | null,
     private readonly deps: PipelineDeps,
     /** The SERVER span's stitching entry (ingress with an egress listener only). */
