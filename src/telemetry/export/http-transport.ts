@@ -9,15 +9,19 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { createRequire } from 'node:module';
-import type { Pool as UndiciPool } from 'undici';
+import type * as Undici from 'undici';
 import { decodePartialSuccess } from '../otlp/decode.js';
 import { ExportFailure, type SendResult, type Transport } from './types.js';
 import type { TlsFiles } from './tls.js';
 
 const gzip = promisify(gzipCallback);
-// undici's Pool module alone, not its index (110 modules; see proxy/upstream.ts).
-const Pool = createRequire(import.meta.url)('undici/lib/dispatcher/pool.js') as typeof UndiciPool;
-type Pool = UndiciPool;
+type Pool = Undici.Pool;
+/**
+ * undici's index (110 modules) is required when an OTLP/HTTP exporter is made, not when this module
+ * loads: a start without one never pays for it (test/cli/lazy-loading.test.ts). Its Pool module alone
+ * would not do: `request()` is added to every dispatcher by the index.
+ */
+const loadUndici = (): typeof Undici => createRequire(import.meta.url)('undici') as typeof Undici;
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 /** Enough of an answer to read partial_success or an error message; the rest is discarded. */
@@ -45,7 +49,7 @@ export function retryAfterMs(value: string | string[] | undefined, now = Date.no
 
 export function createHttpTransport(options: HttpTransportOptions): Transport {
   const url = new URL(options.url);
-  const pool = new Pool(url.origin, {
+  const pool: Pool = new (loadUndici().Pool)(url.origin, {
     connections: 2,
     connect: url.protocol === 'https:' ? { ca: options.tls.ca, key: options.tls.key, cert: options.tls.cert } : undefined,
   });
