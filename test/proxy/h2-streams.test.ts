@@ -86,7 +86,7 @@ describe('HTTP/2 streams through tracecar', () => {
       up.end();
     };
     write();
-    await waitFor(() => appStream, 3000, 'the stream at the app');
+    await waitFor(() => appStream, 10_000, 'the stream at the app');
     // The caller writes whenever it is allowed to; with the app not reading, that stops early.
     let last = -1;
     await waitFor(
