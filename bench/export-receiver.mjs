@@ -4,12 +4,8 @@
 // service.name (each bench row exports under its own name). Protocol (IPC): sends {port} once
 // bound ({error} if it could not bind); answers {type:'count'} with {spans, requests, byService: {name: spans}, errorsByService:
 // {name: spans with status ERROR}}.
-import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
-
-const require = createRequire(import.meta.url);
-const root = require('otlp-proto-0.52/build/src/generated/root.js');
-const { ExportTraceServiceRequest, ExportTraceServiceResponse } = root.opentelemetry.proto.collector.trace.v1;
+import { serviceName, traceServiceDefinition } from '../scripts/lib/otlp-trace-service.mjs';
 
 let spans = 0;
 let requests = 0;
@@ -17,24 +13,9 @@ let byService = {};
 let errorsByService = {};
 const STATUS_CODE_ERROR = 2;
 
-function serviceName(resource) {
-  for (const kv of resource?.attributes ?? []) if (kv.key === 'service.name') return kv.value?.stringValue ?? '';
-  return '';
-}
-
 const server = new grpc.Server();
 server.addService(
-  {
-    Export: {
-      path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: (m) => Buffer.from(ExportTraceServiceRequest.encode(m).finish()),
-      requestDeserialize: (b) => ExportTraceServiceRequest.decode(b),
-      responseSerialize: (m) => Buffer.from(ExportTraceServiceResponse.encode(m).finish()),
-      responseDeserialize: (b) => ExportTraceServiceResponse.decode(b),
-    },
-  },
+  traceServiceDefinition,
   {
     Export: (call, callback) => {
       requests++;

@@ -1,17 +1,8 @@
 // An OTLP/gRPC trace sink for the hardening scripts (reload-under-load, soak): decodes every
 // Export with the official generated protobuf code (the otlp-proto-0.52 devDependency) and keeps
 // each span's trace id and resource service.name, so a script can check every request's span.
-import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
-
-const require = createRequire(import.meta.url);
-const root = require('otlp-proto-0.52/build/src/generated/root.js');
-const { ExportTraceServiceRequest, ExportTraceServiceResponse } = root.opentelemetry.proto.collector.trace.v1;
-
-function serviceName(resource) {
-  for (const kv of resource?.attributes ?? []) if (kv.key === 'service.name') return kv.value?.stringValue ?? '';
-  return '';
-}
+import { serviceName, traceServiceDefinition } from './otlp-trace-service.mjs';
 
 /**
  * Starts the sink on 127.0.0.1 (a free port). `keep`: record trace id → service for each span
@@ -23,17 +14,7 @@ export async function startOtlpSink({ keep = true } = {}) {
   const services = new Map();
   const server = new grpc.Server();
   server.addService(
-    {
-      Export: {
-        path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: (m) => Buffer.from(ExportTraceServiceRequest.encode(m).finish()),
-        requestDeserialize: (b) => ExportTraceServiceRequest.decode(b),
-        responseSerialize: (m) => Buffer.from(ExportTraceServiceResponse.encode(m).finish()),
-        responseDeserialize: (b) => ExportTraceServiceResponse.decode(b),
-      },
-    },
+    traceServiceDefinition,
     {
       Export: (call, callback) => {
         for (const rs of call.request.resourceSpans ?? []) {
