@@ -26,6 +26,12 @@ const RATE = Number(process.env.SOAK_RATE ?? 200);
 const SAMPLE = Number(process.env.SOAK_SAMPLE_SECONDS ?? 5);
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const MiB = 1024 * 1024;
+// The verdict fits the last two thirds of the samples and needs at least three there.
+const MIN_SAMPLES = 5;
+if (!(SECONDS >= MIN_SAMPLES * SAMPLE)) {
+  console.error(`soak: SOAK_SECONDS=${SECONDS} gives fewer than ${MIN_SAMPLES} samples at one every ${SAMPLE} s; the verdict needs SOAK_SECONDS ≥ ${MIN_SAMPLES * SAMPLE}`);
+  process.exit(2);
+}
 
 const SERIES = [
   { key: 'rss', label: 'RSS', unit: 'MiB', metric: 'tracecar_process_resident_memory_bytes', scale: 1 / MiB, maxGrowth: 10 },
