@@ -259,14 +259,27 @@ function injectObject(doc: Document, at: Path, obj: Json, options: InjectOptions
 
   const appIndex = containers.indexOf(chosen.container);
   const added: string[] = [];
-  const proxyEnv = { HTTP_PROXY: `http://127.0.0.1:${options.egressPort}`, NO_PROXY: '127.0.0.1,localhost' };
-  for (const [variable, value] of Object.entries(proxyEnv)) {
-    if (chosen.container.env?.some((e) => e.name === variable)) continue;
-    const envPath = [...base, 'containers', appIndex, 'env'];
-    const envSeq = doc.getIn(envPath);
-    if (isSeq(envSeq)) envSeq.items.push(doc.createNode({ name: variable, value }));
-    else doc.setIn(envPath, doc.createNode([{ name: variable, value }]));
-    added.push(variable);
+  // Each variable in both cases: Go, Python and Node read the upper-case name, curl and wget read
+  // only `http_proxy` in lower case. An app that sets either case keeps its own (both left alone).
+  const proxyEnv: Array<[string, string]> = [
+    ['HTTP_PROXY', `http://127.0.0.1:${options.egressPort}`],
+    ['NO_PROXY', '127.0.0.1,localhost'],
+  ];
+  const kept: string[] = [];
+  for (const [variable, value] of proxyEnv) {
+    const lower = variable.toLowerCase();
+    const own = chosen.container.env?.find((e) => e.name === variable || e.name === lower);
+    if (own) {
+      kept.push(own.name === variable ? variable : lower);
+      continue;
+    }
+    for (const name of [variable, lower]) {
+      const envPath = [...base, 'containers', appIndex, 'env'];
+      const envSeq = doc.getIn(envPath);
+      if (isSeq(envSeq)) envSeq.items.push(doc.createNode({ name, value }));
+      else doc.setIn(envPath, doc.createNode([{ name, value }]));
+      added.push(name);
+    }
   }
   if (options.configMap) {
     const volume = doc.createNode({ name: CONFIG_VOLUME, configMap: { name: options.configMap } });
@@ -276,7 +289,6 @@ function injectObject(doc: Document, at: Path, obj: Json, options: InjectOptions
   }
 
   const portLabel = chosen.name ? `${chosen.name} (${chosen.port})` : String(chosen.port);
-  const kept = Object.keys(proxyEnv).filter((v) => !added.includes(v));
   notes.push({
     object,
     action: 'injected',

@@ -98,6 +98,7 @@ describe('deploy/kubernetes/orders.yaml', { timeout: 60_000 }, () => {
     expect(config.egress.listen).toBe('15001');
     const app = pod.containers[0];
     expect(app.env).toContainEqual({ name: 'HTTP_PROXY', value: 'http://127.0.0.1:15001' });
+    expect(app.env).toContainEqual({ name: 'http_proxy', value: 'http://127.0.0.1:15001' });
     const service = docs.find((d) => d.kind === 'Service') as any;
     expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http' }]);
   });

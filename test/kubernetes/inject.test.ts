@@ -75,7 +75,9 @@ describe('tracecar inject on realistic manifests', { timeout: 60_000 }, () => {
 
     const [app, shipper] = spec.containers;
     expect(env(app, 'HTTP_PROXY')).toBe('http://127.0.0.1:15001');
+    expect(env(app, 'http_proxy')).toBe('http://127.0.0.1:15001'); // curl and wget read only this one
     expect(env(app, 'NO_PROXY')).toBe('127.0.0.1,localhost');
+    expect(env(app, 'no_proxy')).toBe('127.0.0.1,localhost');
     expect(shipper.env).toBeUndefined(); // only the fronted app's calls go through egress
     expect((find(all, 'Service', 'web').spec as any).ports).toEqual([
       { name: 'http', port: 80, targetPort: 'tracecar' },
@@ -97,11 +99,12 @@ describe('tracecar inject on realistic manifests', { timeout: 60_000 }, () => {
     expect(ledger.env).toEqual([
       { name: 'NO_PROXY', value: '127.0.0.1,localhost,.svc.cluster.local' },
       { name: 'HTTP_PROXY', value: 'http://127.0.0.1:15001' },
+      { name: 'http_proxy', value: 'http://127.0.0.1:15001' },
     ]);
     expect(spec.containers.find((c) => c.name === 'backup-agent')!.env).toBeUndefined();
     expect((find(all, 'Service', 'ledger').spec as any).ports).toEqual([{ port: 7000, targetPort: 'tracecar' }]);
     expect(notes.find((n) => n.object === 'StatefulSet/ledger')!.detail).toBe(
-      'sidecar :15080 fronts container "ledger" port 7000; HTTP_PROXY set on "ledger"; kept the app\'s own NO_PROXY',
+      'sidecar :15080 fronts container "ledger" port 7000; HTTP_PROXY, http_proxy set on "ledger"; kept the app\'s own NO_PROXY',
     );
   });
 
@@ -174,6 +177,28 @@ describe('tracecar inject on realistic manifests', { timeout: 60_000 }, () => {
     expect(unknownFields(objects)).toEqual([]);
   });
 
+  it("an app's own proxy variable in either case is kept, and its other case is not added", () => {
+    const manifest = `apiVersion: v1
+kind: Pod
+metadata: { name: curler }
+spec:
+  containers:
+    - name: curler
+      image: curlimages/curl
+      ports: [{ containerPort: 8080 }]
+      env:
+        - { name: http_proxy, value: "http://corporate-proxy:3128" }
+`;
+    const { output, notes } = injectManifests(manifest, OPTIONS);
+    const app = podSpec(find(docs(output), 'Pod', 'curler')).containers[0];
+    expect(app.env).toEqual([
+      { name: 'http_proxy', value: 'http://corporate-proxy:3128' },
+      { name: 'NO_PROXY', value: '127.0.0.1,localhost' },
+      { name: 'no_proxy', value: '127.0.0.1,localhost' },
+    ]);
+    expect(notes[0].detail).toBe('sidecar :15080 fronts container "curler" port 8080; NO_PROXY, no_proxy set on "curler"; kept the app\'s own http_proxy');
+  });
+
   it('the validators catch what they are here to catch (an unknown field, a bad enum)', async () => {
     const { output } = injectManifests(read('web.yaml'), OPTIONS);
     const [misspelt, badEnum] = [find(docs(output), 'Deployment', 'web'), find(docs(output), 'Deployment', 'web')];
@@ -194,8 +219,8 @@ describe('tracecar inject (CLI)', () => {
     expect(podSpec(find(all, 'Deployment', 'web')).initContainers![0].image).toBe('tracecar:test');
     expect(res.stderr.trim().split('\n')).toEqual([
       'tracecar inject: ConfigMap/shop/web-settings skipped: ConfigMap has no Pod template: passed through unchanged',
-      'tracecar inject: Deployment/shop/web injected: sidecar :15080 fronts container "web" port http (8080); HTTP_PROXY, NO_PROXY set on "web"',
-      'tracecar inject: StatefulSet/ledger injected: sidecar :15080 fronts container "ledger" port 7000; HTTP_PROXY set on "ledger"; kept the app\'s own NO_PROXY',
+      'tracecar inject: Deployment/shop/web injected: sidecar :15080 fronts container "web" port http (8080); HTTP_PROXY, http_proxy, NO_PROXY, no_proxy set on "web"',
+      'tracecar inject: StatefulSet/ledger injected: sidecar :15080 fronts container "ledger" port 7000; HTTP_PROXY, http_proxy set on "ledger"; kept the app\'s own NO_PROXY',
       'tracecar inject: Service/shop/web updated: port 80 (http): targetPort http → tracecar',
       'tracecar inject: Service/ledger updated: port 7000: targetPort 7000 → tracecar',
     ]);
