@@ -747,7 +747,8 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
         const peer = s.peer;
         if (peer === undefined || peer === s.service) continue;
         node(peer, true);
-        edge(s.service, peer, s.error || (s.statusCode ?? 0) >= 500);
+        // The span's own verdict (isErrorSpan), as everywhere else in the store and the viewer.
+        edge(s.service, peer, s.error);
       }
     }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createFinisher } from '../../src/telemetry/finish.js';
 import { toSpanRecord, type ResourceInfo } from '../../src/telemetry/hop.js';
-import { createTraceStore, TRACE_OVERHEAD_BYTES } from '../../src/telemetry/store.js';
+import { createTraceStore, isErrorSpan, TRACE_OVERHEAD_BYTES } from '../../src/telemetry/store.js';
 import { hex, proxySpan, topologyTrace } from '../helpers/admin-fixtures.js';
 import { hopOfShape } from '../helpers/hops.js';
 
@@ -153,6 +153,26 @@ describe('trace store', () => {
     expect(nodes.orders).toMatchObject({ external: false, spanCount: 23 * 3 });
     expect(sum.traces).toBe(23);
     expect(sum.spans).toBe(23 * 6);
+  });
+
+  it("an edge to a peer with no spans here is an error exactly when its CLIENT span is one (the span's own status; a 5xx left unset is not)", () => {
+    const store = createTraceStore({ maxTraces: 100, maxBytes: 1 << 24 });
+    const call = (status: number, statusCode: 'unset' | 'error') => {
+      const root = proxySpan({ service: 'shop', route: '/pay' });
+      // A CLIENT span an app sent over OTLP: its instrumentation decided the status.
+      const client = proxySpan({ parent: root, service: 'shop', kind: 'client', route: '/charge', status, serverAddress: 'psp.example' });
+      client.status = { code: statusCode };
+      if (statusCode === 'unset') delete client.attributes['error.type'];
+      for (const s of [root, client]) store.add(s);
+      return client;
+    };
+    const unset503 = call(503, 'unset');
+    call(503, 'error');
+    call(200, 'unset');
+    const edge = store.summary().dependencies.edges.find((e) => e.from === 'shop' && e.to === 'psp.example');
+    expect(edge).toMatchObject({ calls: 3, errors: 1 });
+    // The same verdict as the trace view gives that span (admin/handlers/trace.ts: isErrorSpan).
+    expect(isErrorSpan(store.get(unset503.traceId)!.find((s) => s.spanId === unset503.spanId)!)).toBe(false);
   });
 
   it('17 rounds of 1000 traces keep exactly the newest 1000 whole (the cost of add() is measured in bench/store-add.mjs)', () => {
