@@ -124,6 +124,7 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
   // Connections to the app (ingress) and to what the app calls (egress): HTTP/1.1 and HTTP/2.
   const ingressClients = createUpstreamClients(initial.ingress.timeout, initial.http2.upstream);
   const egressClients = createUpstreamClients(initial.egress.timeout, initial.http2.upstream);
+  metrics.h2PoolStats(() => ({ ingress: ingressClients.h2.stats(), egress: egressClients.h2.stats() }));
   const ingressTarget = (rt: Runtime): UpstreamTarget => upstreamFor(ingressClients, rt.ingressTarget, rt.ingressTarget.host, rt.config.ingress.timeout);
   const proxies = createProxyListeners(initial, deps, ingressTarget, egressClients, logger, {
     rejected: (side, code) => metrics.requestRejected(side, code),

@@ -43,6 +43,8 @@ export interface Metrics {
   storeStats(fn: () => StoreStatsSnapshot): void;
   /** The chaos active-fault cap, read at scrape time. */
   chaosStats(fn: () => ChaosCapStats): void;
+  /** The HTTP/2 upstream session pools (h2c:// and h2 targets) per side, read at scrape time. */
+  h2PoolStats(fn: () => Partial<Record<Side, H2PoolStats>>): void;
   /** A request refused before the pipeline (a limit, malformed framing, a timeout), by the TRC_ERR code it got. */
   requestRejected(side: Side, code: string): void;
   /** A client connection closed on accept: limits.maxConnections reached. */
@@ -52,6 +54,12 @@ export interface Metrics {
   /** Prometheus text exposition. */
   render(): Promise<string>;
   contentType: string;
+}
+
+/** One side's HTTP/2 upstream session pool (proxy/h2-pool.ts stats()). */
+export interface H2PoolStats {
+  sessions: number;
+  streams: number;
 }
 
 /** Seconds; from a cache hit on loopback to a slow upstream. */
@@ -314,6 +322,25 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     'Chaos faults rolled but not injected because chaos.maxActiveFaults was reached (Envoy faults_overflow).',
     () => readChaos()?.overflow,
   );
+  let h2Source: (() => Partial<Record<Side, H2PoolStats>>) | undefined;
+  const h2Gauge = (name: string, help: string, field: keyof H2PoolStats): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['side'] as const,
+      registers: [registry],
+      collect() {
+        const stats = h2Source?.();
+        if (stats === undefined) return;
+        for (const side of ['ingress', 'egress'] as const) {
+          const s = stats[side];
+          if (s !== undefined) this.set({ side }, s[field]);
+        }
+      },
+    });
+  };
+  h2Gauge('tracecar_upstream_h2_sessions', 'HTTP/2 sessions to h2c:// and h2 upstreams, open or connecting (http2.upstream.maxSessions per upstream).', 'sessions');
+  h2Gauge('tracecar_upstream_h2_streams', 'Streams open on the HTTP/2 upstream sessions.', 'streams');
   mirroredCounter('tracecar_store_evicted_traces_total', 'Traces evicted from the admin trace store (count or byte budget).', () => readStore()?.evictedTraces);
 
   return {
@@ -351,6 +378,9 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     },
     chaosStats(fn) {
       chaosSource = fn;
+    },
+    h2PoolStats(fn) {
+      h2Source = fn;
     },
     requestRejected(side, code) {
       rejected.inc({ side, code });

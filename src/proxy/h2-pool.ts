@@ -120,6 +120,20 @@ export class H2Pool {
     this.destroy();
   }
 
+  /** Sessions open or connecting and the streams open on them, for /metrics (read at scrape time). */
+  stats(): { sessions: number; streams: number } {
+    let sessions = 0;
+    let streams = 0;
+    for (const o of this.origins.values()) {
+      for (const e of o.entries) {
+        if (e.session?.destroyed) continue;
+        sessions++;
+        streams += e.active;
+      }
+    }
+    return { sessions, streams };
+  }
+
   /** Cut every session now (after a drain deadline). */
   destroy(): void {
     this.closed = true;

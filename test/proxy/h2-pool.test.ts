@@ -69,6 +69,31 @@ describe('HTTP/2 upstream session pool', () => {
     expect(done.map((a) => a.body.toString())).toEqual(Array(10).fill('open;done'));
   });
 
+  it('/metrics: tracecar_upstream_h2_sessions and tracecar_upstream_h2_streams count the pool per side', async () => {
+    const h = await holdingApp();
+    app = h.app;
+    tc = await startTracecar(upstreamPatch(app, { maxConcurrentStreams: 2, maxSessions: 3 }));
+    const gauges = async () => {
+      const text = await tc!.tracecar.metrics.render();
+      const value = (name: string, side: string) => Number(text.split('\n').find((l) => l.startsWith(`${name}{side="${side}"} `))?.split(' ')[1]);
+      return {
+        sessions: value('tracecar_upstream_h2_sessions', 'ingress'),
+        streams: value('tracecar_upstream_h2_streams', 'ingress'),
+        egressSessions: value('tracecar_upstream_h2_sessions', 'egress'),
+      };
+    };
+    expect(await gauges()).toEqual({ sessions: 0, streams: 0, egressSessions: 0 });
+    const answers = await openStreams(5, h.held);
+    // Two streams a session: five open streams take three sessions, as the app counts them too.
+    expect(await gauges()).toEqual({ sessions: 3, streams: 5, egressSessions: 0 });
+    expect(app.sessions).toHaveLength(3);
+    h.release();
+    await Promise.all(answers);
+    await waitFor(async () => (await gauges()).streams === 0, 5000, 'the streams to close');
+    // The sessions stay for the next calls (until http2.upstream.idleTimeout).
+    expect(await gauges()).toEqual({ sessions: 3, streams: 0, egressSessions: 0 });
+  });
+
   it('opens another session when one is at its stream limit, up to maxSessions; beyond, streams queue and still complete', async () => {
     const h = await holdingApp();
     app = h.app;
