@@ -385,8 +385,10 @@ describe.skipIf(!hasChromium)('trace list refreshes in place (chromium, fake clo
     expect(await row(root.traceId).locator('.badge').textContent()).toBe('UNAVAILABLE');
     await page.locator('.tabs a[data-view="summary"]').click();
     await tick();
-    const patterns = await page.locator('#errors-rows tr').allTextContents();
-    expect(patterns.find((t) => t.includes('demo.Echo/Unary'))).toContain('UNAVAILABLE');
+    // The summary arrives by a real fetch after the tick: wait for its row, not for the clock.
+    await expect
+      .poll(async () => (await page.locator('#errors-rows tr').allTextContents()).find((t) => t.includes('demo.Echo/Unary')))
+      .toContain('UNAVAILABLE');
   });
 
   it('raised no page errors', () => {
