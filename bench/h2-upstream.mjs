@@ -3,6 +3,7 @@
 // the sampled traceparents it saw, for the harness (same IPC: {port} once bound, then
 // {type:'count'} → {requests, sampled}).
 import { createServer } from 'node:http2';
+import { serveForHarness } from './lib/upstream-ipc.mjs';
 
 const BODY = JSON.stringify({ ok: true, items: [1, 2, 3], note: 'bench upstream, a 100-byte body' }).padEnd(100, ' ');
 const HEADERS = { ':status': 200, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(BODY)) };
@@ -21,13 +22,4 @@ server.on('stream', (stream, headers) => {
   stream.end(BODY);
 });
 
-server.listen(0, '127.0.0.1', () => {
-  const { port } = server.address();
-  if (process.send) process.send({ port });
-  else console.log(JSON.stringify({ port }));
-});
-process.on('message', (msg) => {
-  if (msg?.type === 'count') process.send?.({ requests, sampled });
-});
-process.on('disconnect', () => process.exit(0));
-process.on('SIGTERM', () => process.exit(0));
+serveForHarness(server, () => ({ requests, sampled }));

@@ -8,6 +8,7 @@
 // IPC (when forked): sends {port} once bound; answers {type:'count'} with {requests, sampled}.
 // Without IPC it prints {"port":N} on stdout. Bodies: content-length only (the bench sends GETs).
 import { createServer } from 'node:net';
+import { serveForHarness } from './lib/upstream-ipc.mjs';
 
 const BODY = JSON.stringify({ ok: true, items: [1, 2, 3], note: 'bench upstream, a 100-byte body' }).padEnd(100, ' ');
 const RESPONSE = Buffer.from(
@@ -58,13 +59,4 @@ const server = createServer((socket) => {
   });
 });
 
-server.listen(0, '127.0.0.1', () => {
-  const { port } = server.address();
-  if (process.send) process.send({ port });
-  else console.log(JSON.stringify({ port }));
-});
-process.on('message', (msg) => {
-  if (msg?.type === 'count') process.send?.({ requests, sampled });
-});
-process.on('disconnect', () => process.exit(0));
-process.on('SIGTERM', () => process.exit(0));
+serveForHarness(server, () => ({ requests, sampled }));
