@@ -4,6 +4,8 @@
  * entries, pooled upstream connections, store within its bounds. Counts, never timing. Also the
  * soak's verdict rule (scripts/lib/flat.mjs) on series whose answer is known.
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pool } from 'undici';
 import { flatness, slope } from '../../scripts/lib/flat.mjs';
@@ -72,6 +74,14 @@ describe('soak (bounded): steady traffic leaves nothing growing', () => {
 
 describe('the soak verdict rule', () => {
   const series = (f: (t: number) => number) => Array.from({ length: 120 }, (_, i) => ({ t: i * 5, value: f(i * 5) }));
+  it('npm run soak refuses a run too short for the verdict (exit 2, the minimum named) before starting anything', () => {
+    const script = fileURLToPath(new URL('../../scripts/soak.mjs', import.meta.url));
+    const run = spawnSync(process.execPath, [script], { env: { ...process.env, SOAK_SECONDS: '15' }, encoding: 'utf8', timeout: 20_000 });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('SOAK_SECONDS ≥ 25');
+    expect(run.stdout).toBe('');
+  });
+
   it('a noisy flat series is flat; a steady leak of the same size as the noise is not', () => {
     let seed = 7;
     const noise = () => ((seed = (seed * 48_271) % 2_147_483_647) / 2_147_483_647 - 0.5) * 20;
