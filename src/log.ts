@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { pino, type Logger, type DestinationStream } from 'pino';
 
 export type { Logger };
@@ -12,6 +13,21 @@ export interface LoggerOptions {
 
 const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 const COLOR = { warn: '\x1b[33m', error: '\x1b[31m', fatal: '\x1b[31m', dim: '\x1b[2m', reset: '\x1b[0m' } as const;
+
+/** C0 and C1 controls, DEL and the Unicode line separators: what could colour, move or split a terminal line. */
+const TERMINAL_CONTROL = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/g;
+/** The same but for TAB and LF, which a message of ours may hold on purpose. */
+const TERMINAL_CONTROL_BUT_LAYOUT = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]/g;
+
+const escapeControl = (c: string): string => {
+  const code = c.charCodeAt(0);
+  return code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, '0')}`;
+};
+
+/** A value as a terminal line may show it: controls as `\xHH` (a logged field can hold client input). */
+function terminalSafe(s: string, controls = TERMINAL_CONTROL): string {
+  return s.replace(controls, escapeControl);
+}
 
 /** Pretty mode for a developer's terminal: `msg  key=value …`, warnings coloured. No pino-pretty dependency. */
 function prettyStream(out: NodeJS.WritableStream, color: boolean): DestinationStream {
@@ -32,34 +48,40 @@ function prettyStream(out: NodeJS.WritableStream, color: boolean): DestinationSt
         return;
       }
       const extras = Object.entries(rest)
-        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .map(([k, v]) => `${k}=${terminalSafe(typeof v === 'string' ? v : JSON.stringify(v))}`)
         .join(' ');
       const prefix = name === 'info' ? '' : `${name.toUpperCase()} `;
       const tint = color ? (COLOR as Record<string, string>)[name] ?? '' : '';
-      const text = `${prefix}${String(msg ?? '')}${extras ? `  ${color ? COLOR.dim : ''}${extras}${color ? COLOR.reset : ''}` : ''}`;
+      const text = `${prefix}${terminalSafe(String(msg ?? ''), TERMINAL_CONTROL_BUT_LAYOUT)}${extras ? `  ${color ? COLOR.dim : ''}${extras}${color ? COLOR.reset : ''}` : ''}`;
       out.write(tint ? `${tint}${text}${COLOR.reset}\n` : `${text}\n`);
     },
   };
 }
 
-/** JSON lines wait in memory until this many bytes are waiting: one write(2) per ~30 access lines, not one each. */
-const BUFFER_BYTES = 8 * 1024;
+/**
+ * JSON lines wait in memory until this many bytes are waiting: one write(2) per ~100 access lines,
+ * not one each (a pipe write that wakes its reader cost ~8 µs in the bench's profile; at 8 KiB
+ * that was 0.4 µs a line, at 32 KiB it is a quarter). Half a Linux pipe's 64 KiB.
+ */
+const BUFFER_BYTES = 32 * 1024;
 /** ...or until this long has passed, so a quiet sidecar's lines still show up at once to someone tailing them. */
 const FLUSH_INTERVAL_MS = 100;
+/** How long a write to a full non-blocking stdout waits before trying again (sonic-boom waits 100 ms). */
+const EAGAIN_WAIT_MS = 10;
 
 /**
- * stdout for JSON lines, buffered: lines wait in order in a LineBuffer and go out 8 KiB at a time,
- * or 100 ms after they started waiting, as one write(2) from this thread — as Node itself writes to
- * a stdout pipe on Linux. sonic-boom (pino.destination) does only the writing.
+ * stdout for JSON lines, buffered: lines are encoded as they come into one Buffer and go out 32 KiB
+ * at a time, or 100 ms after they started waiting, as one write(2) from this thread — as Node
+ * itself writes to a stdout pipe on Linux.
  *
- * Not sonic-boom's asynchronous mode, on purpose: there a chunk can be in flight on libuv's
- * thread pool, blocked on a full pipe, and the flush a crash must make could interleave with it
- * inside a line (test/cli/log-buffer.test.ts caught exactly that). With no write ever in flight,
- * every way out loses nothing: shutdown flushes (flushLogger), and so do exit and a crash (an
- * uncaught exception or unhandled rejection, before Node prints it and exits).
+ * Synchronous on purpose (not an asynchronous stream): with a write in flight on another thread,
+ * blocked on a full pipe, the flush a crash must make could interleave with it inside a line
+ * (test/cli/log-buffer.test.ts caught exactly that). With no write ever in flight, every way out
+ * loses nothing: shutdown flushes (flushLogger), and so do exit and a crash (an uncaught exception
+ * or unhandled rejection, before Node prints it and exits).
  */
 function bufferedStdout(): DestinationStream {
-  const out = new LineBuffer(pino.destination({ dest: 1, sync: true }));
+  const out = new LineBuffer(1);
   const flushNow = (): void => {
     try {
       out.flushSync();
@@ -73,42 +95,71 @@ function bufferedStdout(): DestinationStream {
 }
 
 /**
- * Lines held in order until BUFFER_BYTES (counted in UTF-16 units: at least as many bytes) are
- * waiting or FLUSH_INTERVAL_MS has passed, then handed to sonic-boom as one string. Not sonic-boom's
- * own minLength buffering: its write() measures the whole waiting buffer with Buffer.byteLength
- * on every line (sonic-boom 4.2), which a profile of the bench's access-log row put at ~1.4 µs a
- * line — a third of what the access log cost.
+ * Lines encoded in order into one Buffer until BUFFER_BYTES are waiting or FLUSH_INTERVAL_MS has
+ * passed, then written to the file descriptor with fs.writeSync. Hand-written rather than
+ * sonic-boom (pino.destination), because profiles of the bench's access-log row said so: sonic-boom's
+ * minLength buffering measures its whole waiting string with Buffer.byteLength on every line
+ * (~1.4 µs a line), and joining waiting strings and converting the result at write time cost
+ * another ~0.7 µs a line; here each line is encoded once, straight into the bytes that are written.
  */
 class LineBuffer implements DestinationStream {
-  private pending: string[] = [];
-  private waiting = 0;
-  // A plain field, not a parameter property: src/log.ts also runs under Node's type stripping.
-  private readonly dest: { write(s: string): boolean; flushSync(): void };
+  private buf = Buffer.allocUnsafeSlow(BUFFER_BYTES * 2);
+  private pos = 0;
+  // Plain fields, not parameter properties: src/log.ts also runs under Node's type stripping.
+  private readonly fd: number;
+  private sleeper: Int32Array | undefined;
 
-  constructor(dest: { write(s: string): boolean; flushSync(): void }) {
-    this.dest = dest;
-    setInterval(() => this.flush(), FLUSH_INTERVAL_MS).unref();
+  constructor(fd: number) {
+    this.fd = fd;
+    setInterval(() => this.flushQuietly(), FLUSH_INTERVAL_MS).unref();
   }
 
   write(line: string): void {
-    this.pending.push(line);
-    this.waiting += line.length;
-    if (this.waiting >= BUFFER_BYTES) this.flush();
+    // A UTF-16 unit takes at most 3 bytes in UTF-8 (a surrogate pair: 4 bytes for 2 units).
+    if (this.pos + line.length * 3 > this.buf.length) {
+      this.flush();
+      if (line.length * 3 > this.buf.length) {
+        this.writeAll(Buffer.from(line, 'utf8'));
+        return;
+      }
+    }
+    this.pos += this.buf.write(line, this.pos);
+    if (this.pos >= BUFFER_BYTES) this.flush();
   }
 
-  /** Hands what waits to sonic-boom, which writes it at once (sync, no minLength). */
+  /** Writes out what waits. */
   flush(): void {
-    if (this.waiting === 0) return;
-    const text = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
-    this.pending = [];
-    this.waiting = 0;
-    this.dest.write(text);
+    if (this.pos === 0) return;
+    const n = this.pos;
+    this.pos = 0;
+    this.writeAll(this.buf.subarray(0, n));
   }
 
   /** flushLogger and the exit paths: everything out before returning. */
   flushSync(): void {
     this.flush();
-    this.dest.flushSync();
+  }
+
+  /** The timer's flush: a closed stdout must not crash the process from a timer. */
+  private flushQuietly(): void {
+    try {
+      this.flush();
+    } catch {
+      // EPIPE and the like: the lines have nowhere to go
+    }
+  }
+
+  /** write(2) until every byte is out: partial writes continue, a full non-blocking pipe is waited on. */
+  private writeAll(bytes: Buffer): void {
+    let off = 0;
+    while (off < bytes.length) {
+      try {
+        off += writeSync(this.fd, bytes, off, bytes.length - off);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+        Atomics.wait((this.sleeper ??= new Int32Array(new SharedArrayBuffer(4))), 0, 0, EAGAIN_WAIT_MS);
+      }
+    }
   }
 }
 

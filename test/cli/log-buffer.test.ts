@@ -62,6 +62,29 @@ describe('buffered JSON log lines: none lost, none reordered', () => {
     else expect(r.code).toBe(0);
   });
 
+  it('a full non-blocking stdout pipe is waited on: nothing lost, nothing reordered, no EAGAIN crash', async () => {
+    // Touching process.stdout makes libuv put the pipe in non-blocking mode; 2,000 lines of ~300
+    // bytes are ~9 times a pipe's 64 KiB, written while the reader below does not read yet.
+    const source = `
+import { createLogger } from ${JSON.stringify(LOG)};
+process.stdout;
+const logger = createLogger({ level: 'info', pretty: false });
+for (let i = 0; i < ${N}; i++) logger.info({ i, pad: 'y'.repeat(256) }, 'request');
+`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pause();
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    await new Promise((r) => setTimeout(r, 500));
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stdout.resume();
+    const code = await new Promise((r) => child.on('close', r));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(indexes(stdout)).toEqual(all);
+  });
+
   it('the same line format as pino writes: level, time, pid, fields, msg', async () => {
     const r = await run(script(1, ''));
     const line = r.stdout.trim();
