@@ -9,6 +9,8 @@ export interface LoggerOptions {
   pretty: boolean;
   /** Where lines go. @default stdout (in JSON mode buffered, see bufferedStdout) */
   stream?: NodeJS.WritableStream;
+  /** JSON mode without `stream`: the file descriptor the buffered lines go to. @default 1 (stdout) */
+  fd?: number;
 }
 
 const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
@@ -80,8 +82,8 @@ const EAGAIN_WAIT_MS = 10;
  * loses nothing: shutdown flushes (flushLogger), and so do exit and a crash (an uncaught exception
  * or unhandled rejection, before Node prints it and exits).
  */
-function bufferedStdout(): DestinationStream {
-  const out = new LineBuffer(1);
+function bufferedStdout(fd = 1): DestinationStream {
+  const out = new LineBuffer(fd);
   const flushNow = (): void => {
     try {
       out.flushSync();
@@ -127,6 +129,52 @@ class LineBuffer implements DestinationStream {
     if (this.pos >= BUFFER_BYTES) this.flush();
   }
 
+  // A line written in pieces (JsonLineWriter): each piece goes straight into the buffer. A line
+  // longer than what is left is written out in parts, all before the line's caller returns.
+
+  /** Printable ASCII that needs no escaping (a line's constant parts), as it is. */
+  ascii(s: string): void {
+    const n = s.length;
+    if (this.pos + n > this.buf.length) {
+      this.flush();
+      if (n > this.buf.length) {
+        this.writeAll(Buffer.from(s, 'latin1'));
+        return;
+      }
+    }
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+
+  /** A JSON string as pino writes it: printable ASCII without `"` or `\\` in one pass, anything else through jsonString. */
+  jsonString(s: string): void {
+    const n = s.length;
+    if (this.pos + n + 2 <= this.buf.length) {
+      const buf = this.buf;
+      let p = this.pos;
+      buf[p++] = 0x22;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) break;
+        buf[p++] = c;
+      }
+      if (i === n) {
+        buf[p++] = 0x22;
+        this.pos = p;
+        return;
+      }
+    }
+    this.write(jsonString(s));
+  }
+
+  /** A line's end: what waits goes out once BUFFER_BYTES are waiting. */
+  endLine(): void {
+    if (this.pos >= BUFFER_BYTES) this.flush();
+  }
+
   /** Writes out what waits. */
   flush(): void {
     if (this.pos === 0) return;
@@ -168,7 +216,7 @@ export function createLogger(options: LoggerOptions): Logger {
   if (options.pretty) {
     return pino({ level: options.level, base: undefined }, prettyStream(out, (out as { isTTY?: boolean }).isTTY === true));
   }
-  const dest = options.stream ? (options.stream as DestinationStream) : bufferedStdout();
+  const dest = options.stream ? (options.stream as DestinationStream) : bufferedStdout(options.fd);
   const logger = pino({ level: options.level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, dest);
   lineSinks.set(logger, createLineSink(logger, dest));
   return logger;
@@ -188,6 +236,24 @@ export interface JsonLineSink {
   infoHead(): string;
   /** Writes one line (`…}\n`) to the logger's destination. */
   write(line: string): void;
+  /**
+   * The destination's buffer, written in pieces, when it is tracecar's own stdout buffer (else
+   * undefined: build the line and write() it). A line is `head()`, pieces, `end()`, all in one
+   * synchronous turn.
+   */
+  readonly pieces: JsonLineWriter | undefined;
+}
+
+/** One JSON line written in pieces straight into the stdout buffer: no line string, no conversion. */
+export interface JsonLineWriter {
+  /** `{"level":30,"time":"…","pid":N` as infoHead() gives it. */
+  head(): void;
+  /** Printable ASCII needing no JSON escaping (keys, punctuation, numbers), as it is. */
+  ascii(s: string): void;
+  /** A JSON string value, quoted and escaped exactly as pino does. */
+  string(s: string): void;
+  /** The line's end: `s` (its last constant part, with the newline). */
+  end(s: string): void;
 }
 
 const lineSinks = new WeakMap<Logger, JsonLineSink>();
@@ -203,16 +269,30 @@ function createLineSink(logger: Logger, dest: DestinationStream): JsonLineSink {
   const bindings = (logger as unknown as Record<symbol, string>)[pino.symbols.chindingsSym] ?? '';
   let lastMs = -1;
   let head = '';
+  const infoHead = (): string => {
+    const now = Date.now();
+    if (now !== lastMs) {
+      lastMs = now;
+      // pino.stdTimeFunctions.isoTime, and pino's level prefix and bindings.
+      head = `{"level":${INFO},"time":"${new Date(now).toISOString()}"${bindings}`;
+    }
+    return head;
+  };
+  const buffer = dest instanceof LineBuffer ? dest : undefined;
+  const pieces: JsonLineWriter | undefined = buffer && {
+    head: () => buffer.ascii(infoHead()),
+    ascii: (s) => buffer.ascii(s),
+    string: (s) => buffer.jsonString(s),
+    end(s) {
+      buffer.ascii(s);
+      buffer.endLine();
+    },
+  };
   return {
     infoEnabled: () => logger.levelVal <= INFO,
+    pieces,
     infoHead() {
-      const now = Date.now();
-      if (now !== lastMs) {
-        lastMs = now;
-        // pino.stdTimeFunctions.isoTime, and pino's level prefix and bindings.
-        head = `{"level":${INFO},"time":"${new Date(now).toISOString()}"${bindings}`;
-      }
-      return head;
+      return infoHead();
     },
     write: (line) => {
       dest.write(line);

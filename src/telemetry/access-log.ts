@@ -47,6 +47,42 @@ export function durationJson(ms: number): string {
 export function createAccessLog(logger: Logger, mode: 'pretty' | 'json' | 'off', traceLink: (traceId: string) => string | undefined, color: boolean): AccessLog {
   if (mode === 'off') return { write() {} };
   const sink = mode === 'json' ? jsonLineSink(logger) : undefined;
+  const pieces = sink?.pieces;
+  if (sink && pieces) {
+    // The same line, written piece by piece straight into the stdout buffer (no line string).
+    return {
+      write(hop) {
+        if (!sink.infoEnabled()) return;
+        pieces.head();
+        pieces.ascii(hop.side === 'ingress' ? ',"side":"ingress","trace_id":' : ',"side":"egress","trace_id":');
+        pieces.string(hop.traceId);
+        pieces.ascii(',"span_id":');
+        pieces.string(hop.spanId);
+        pieces.ascii(',"request_id":');
+        pieces.string(hop.correlationId);
+        pieces.ascii(',"method":');
+        pieces.string(hop.method);
+        pieces.ascii(',"path":');
+        pieces.string(hop.path);
+        pieces.ascii(',"route":');
+        pieces.string(hop.route);
+        pieces.ascii(`,"status":${jsonNumber(hop.status)},"duration_ms":${durationJson(hop.durationMs)},"sampled":${hop.sampled || hop.keptBy !== null}`);
+        if (hop.rpc) {
+          pieces.ascii(',"rpc_method":');
+          pieces.string(hop.rpc.full);
+          if (hop.grpcStatus !== undefined) {
+            pieces.ascii(',"grpc_status":');
+            pieces.string(grpcStatusName(hop.grpcStatus));
+          }
+        }
+        if (hop.errorCode) {
+          pieces.ascii(',"error":');
+          pieces.string(hop.errorCode);
+        }
+        pieces.end(',"msg":"request"}\n');
+      },
+    };
+  }
   if (sink) {
     // The line pino writes for the object below, built directly (see jsonLineSink).
     return {

@@ -2,9 +2,12 @@
  * The JSON access line is built by hand (telemetry/access-log.ts through log.ts jsonLineSink) for
  * speed; it must be byte for byte the line pino writes for the same object, escaping included.
  */
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createLogger, jsonString } from '../../src/log.js';
+import { createLogger, flushLogger, jsonString } from '../../src/log.js';
 import { createAccessLog } from '../../src/telemetry/access-log.js';
 import { Hop } from '../../src/telemetry/hop.js';
 import { grpcStatusName } from '../../src/grpc/index.js';
@@ -56,6 +59,20 @@ function fastLine(h: Hop): string {
   return lines.join('');
 }
 
+/** The same line through tracecar's own stdout buffer (written in pieces, no line string), to a file. */
+function bufferedLine(h: Hop): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'access-line-')), 'out');
+  const fd = openSync(file, 'w');
+  try {
+    const logger = createLogger({ level: 'info', pretty: false, fd });
+    createAccessLog(logger, 'json', () => undefined, false).write(h);
+    flushLogger(logger);
+  } finally {
+    closeSync(fd);
+  }
+  return readFileSync(file, 'utf8');
+}
+
 beforeEach(() => {
   vi.useFakeTimers({ now: Date.UTC(2026, 11, 1, 2, 3, 4, 567), toFake: ['Date'] });
 });
@@ -71,6 +88,8 @@ describe('JSON access line: exactly what pino writes', () => {
     ['DEL, latin1 obs-text and non-ASCII', { path: '/\u007f\u00e9\u00ff/naïve/☃/𝄞' }],
     ['a lone surrogate', { path: '/\ud800x' }],
     ['a long path (JSON.stringify beyond 100 characters)', { path: `/${'"x'.repeat(80)}` }],
+    ['a long plain path', { path: `/${'abc/'.repeat(60)}` }],
+    ['a path longer than the stdout buffer (written in parts)', { path: `/${'p'.repeat(70_000)}` }],
     ['an unknown method', { method: 'BREW' }],
     ['a failed request with an error code, unsampled but kept', { status: 0, errorCode: 'TRC_ERR_UPSTREAM_CONNECT' as const, sampled: false, keptBy: 'error' }],
     ['an egress call', { side: 'egress' as const }],
@@ -81,6 +100,7 @@ describe('JSON access line: exactly what pino writes', () => {
     const h = hop(overrides as Partial<Hop>);
     const line = fastLine(h);
     expect(line).toBe(pinoLine(h));
+    expect(bufferedLine(h)).toBe(line);
     expect(JSON.parse(line)).toMatchObject({ msg: 'request', path: h.path.toWellFormed?.() ?? h.path });
   });
 
