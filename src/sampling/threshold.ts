@@ -60,7 +60,6 @@ function frexpExponent(p: number): number {
 }
 
 const HEX14 = /^[0-9a-f]{14}$/;
-const HEX32 = /^[0-9a-f]{32}$/;
 
 /**
  * The 56-bit randomness for a trace as 14 lowercase hex: an explicit `ot=…rv:` in tracestate wins,
@@ -71,9 +70,20 @@ export function traceRandomness(traceId: string, traceState?: string): string | 
     const rv = explicitRandomness(traceState);
     if (rv !== null) return rv;
   }
-  const id = traceId.length === 32 && HEX32.test(traceId) ? traceId : traceId.toLowerCase();
-  if (id.length !== 32 || !HEX32.test(id)) return null;
-  return id.slice(18);
+  // Every id tracecar holds is already 32 lowercase hex: checked by a loop, not a regex (/^[0-9a-f]{32}$/), which a
+  // profile of the 1% row put at 0.29 µs a request.
+  if (isLowerHex32(traceId)) return traceId.slice(18);
+  const id = traceId.toLowerCase();
+  return isLowerHex32(id) ? id.slice(18) : null;
+}
+
+function isLowerHex32(s: string): boolean {
+  if (s.length !== 32) return false;
+  for (let i = 0; i < 32; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
 }
 
 /** `ot=th:8;rv:9b8233f7e3a151` inside a tracestate header → "9b8233f7e3a151". */

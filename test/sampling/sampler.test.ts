@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SamplingConfig } from '../../src/config/types.js';
 import { TracecarError } from '../../src/errors.js';
@@ -88,6 +89,18 @@ describe('consistent ratio decisions on the trace id', () => {
     expect(sampler.decide(input({ traceId: id('ffffffffffffff'), traceState: 'ot=rv:zz' })).sampled).toBe(true);
     expect(traceRandomness('4BF92F3577B34DA6A3CE929D0E0E4736')).toBe('ce929d0e0e4736');
     expect(traceRandomness('not-a-trace-id')).toBeNull();
+  });
+
+  it('traceRandomness takes a trace id as /^[0-9a-f]{32}$/i does, whatever the string (property)', () => {
+    const reference = (id: string): string | null => (/^[0-9a-f]{32}$/i.test(id) ? id.toLowerCase().slice(18) : null);
+    const hexChar = fc.constantFrom(...'0123456789abcdefABCDEFgG/:@`'.split(''));
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: hexChar, minLength: 30, maxLength: 34 }), fc.string({ minLength: 32, maxLength: 32 })), (id) => traceRandomness(id) === reference(id)),
+      { numRuns: 20_000, seed: 3 },
+    );
+    for (const id of ['0'.repeat(32), 'f'.repeat(32), 'F'.repeat(32), `${'a'.repeat(31)}g`, `${'a'.repeat(31)}/`, `${'a'.repeat(31)}:`, `${'a'.repeat(31)}@`, `${'a'.repeat(31)}\``, 'a'.repeat(33), '']) {
+      expect(traceRandomness(id)).toBe(reference(id));
+    }
   });
 
   it('ratio 1 samples even an unusable trace id; ratio 0 samples none', () => {
