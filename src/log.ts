@@ -97,51 +97,38 @@ function bufferedStdout(fd = 1): DestinationStream {
 }
 
 /**
- * Lines encoded in order into one Buffer until BUFFER_BYTES are waiting or FLUSH_INTERVAL_MS has
- * passed, then written to the file descriptor with fs.writeSync. Hand-written rather than
- * sonic-boom (pino.destination), because profiles of the bench's access-log row said so: sonic-boom's
- * minLength buffering measures its whole waiting string with Buffer.byteLength on every line
- * (~1.4 µs a line), and joining waiting strings and converting the result at write time cost
- * another ~0.7 µs a line; here each line is encoded once, straight into the bytes that are written.
+ * A JSON line's bytes, written in pieces straight into one Buffer: printable ASCII as it is, JSON
+ * strings escaped as pino escapes them, anything else as UTF-8. When n more bytes do not fit,
+ * `makeRoom(n)` makes room: here by growing (a line built for a stream destination), in
+ * LineBuffer by writing out. (The fit check stays inline: a call per piece measured +0.2–0.3 µs a line.)
  */
-class LineBuffer implements DestinationStream {
-  private buf = Buffer.allocUnsafeSlow(BUFFER_BYTES * 2);
-  private pos = 0;
-  // Plain fields, not parameter properties: src/log.ts also runs under Node's type stripping.
-  private readonly fd: number;
-  private sleeper: Int32Array | undefined;
+class LineBytes {
+  protected buf: Buffer;
+  protected pos = 0;
 
-  constructor(fd: number) {
-    this.fd = fd;
-    setInterval(() => this.flushQuietly(), FLUSH_INTERVAL_MS).unref();
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafeSlow(size);
   }
 
-  write(line: string): void {
-    // A UTF-16 unit takes at most 3 bytes in UTF-8 (a surrogate pair: 4 bytes for 2 units).
-    if (this.pos + line.length * 3 > this.buf.length) {
-      this.flush();
-      if (line.length * 3 > this.buf.length) {
-        this.writeAll(Buffer.from(line, 'utf8'));
-        return;
-      }
-    }
-    this.pos += this.buf.write(line, this.pos);
-    if (this.pos >= BUFFER_BYTES) this.flush();
+  /** After it, n more bytes fit. */
+  protected makeRoom(n: number): void {
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = Buffer.allocUnsafeSlow(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
   }
 
-  // A line written in pieces (JsonLineWriter): each piece goes straight into the buffer. A line
-  // longer than what is left is written out in parts, all before the line's caller returns.
+  /** Any text, as UTF-8 (a UTF-16 unit takes at most 3 bytes). */
+  text(s: string): void {
+    if (this.pos + s.length * 3 > this.buf.length) this.makeRoom(s.length * 3);
+    this.pos += this.buf.write(s, this.pos);
+  }
 
-  /** Printable ASCII that needs no escaping (a line's constant parts), as it is. */
+  /** Printable ASCII that needs no escaping (a line's constant parts, numbers), as it is. */
   ascii(s: string): void {
     const n = s.length;
-    if (this.pos + n > this.buf.length) {
-      this.flush();
-      if (n > this.buf.length) {
-        this.writeAll(Buffer.from(s, 'latin1'));
-        return;
-      }
-    }
+    if (this.pos + n > this.buf.length) this.makeRoom(n);
     const buf = this.buf;
     let p = this.pos;
     for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
@@ -151,23 +138,53 @@ class LineBuffer implements DestinationStream {
   /** A JSON string as pino writes it: printable ASCII without `"` or `\\` in one pass, anything else through jsonString. */
   jsonString(s: string): void {
     const n = s.length;
-    if (this.pos + n + 2 <= this.buf.length) {
-      const buf = this.buf;
-      let p = this.pos;
-      buf[p++] = 0x22;
-      let i = 0;
-      for (; i < n; i++) {
-        const c = s.charCodeAt(i);
-        if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) break;
-        buf[p++] = c;
-      }
-      if (i === n) {
-        buf[p++] = 0x22;
-        this.pos = p;
+    if (this.pos + n + 2 > this.buf.length) this.makeRoom(n + 2);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = 0x22;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+        this.text(jsonString(s));
         return;
       }
+      buf[p++] = c;
     }
-    this.write(jsonString(s));
+    buf[p++] = 0x22;
+    this.pos = p;
+  }
+}
+
+/**
+ * Lines encoded in order into one Buffer until BUFFER_BYTES are waiting or FLUSH_INTERVAL_MS has
+ * passed, then written to the file descriptor with fs.writeSync. Hand-written rather than
+ * sonic-boom (pino.destination), because profiles of the bench's access-log row said so: sonic-boom's
+ * minLength buffering measures its whole waiting string with Buffer.byteLength on every line
+ * (~1.4 µs a line), and joining waiting strings and converting the result at write time cost
+ * another ~0.7 µs a line; here each line is encoded once, straight into the bytes that are written.
+ * A line longer than the space left is written out in parts, all before its writer returns.
+ */
+class LineBuffer extends LineBytes implements DestinationStream {
+  // Plain fields, not parameter properties: src/log.ts also runs under Node's type stripping.
+  private readonly fd: number;
+  private sleeper: Int32Array | undefined;
+
+  constructor(fd: number) {
+    super(BUFFER_BYTES * 2);
+    this.fd = fd;
+    setInterval(() => this.flushQuietly(), FLUSH_INTERVAL_MS).unref();
+  }
+
+  /** pino's lines (and any whole line). */
+  write(line: string): void {
+    this.text(line);
+    this.endLine();
+  }
+
+  protected override makeRoom(n: number): void {
+    this.flush();
+    // A line bigger than the buffer (rare: lines are bounded by the listener limits) grows it.
+    if (n > this.buf.length) super.makeRoom(n);
   }
 
   /** A line's end: what waits goes out once BUFFER_BYTES are waiting. */
@@ -181,6 +198,8 @@ class LineBuffer implements DestinationStream {
     const n = this.pos;
     this.pos = 0;
     this.writeAll(this.buf.subarray(0, n));
+    // Back to the usual size after a line that grew the buffer.
+    if (this.buf.length > BUFFER_BYTES * 2) this.buf = Buffer.allocUnsafeSlow(BUFFER_BYTES * 2);
   }
 
   /** flushLogger and the exit paths: everything out before returning. */
@@ -211,6 +230,22 @@ class LineBuffer implements DestinationStream {
   }
 }
 
+/** A line for any other destination (a stream given to createLogger): built in bytes, handed over as one string. */
+class StringLine extends LineBytes {
+  private readonly dest: DestinationStream;
+
+  constructor(dest: DestinationStream) {
+    super(1024);
+    this.dest = dest;
+  }
+
+  endLine(): void {
+    const line = this.buf.toString('utf8', 0, this.pos);
+    this.pos = 0;
+    this.dest.write(line);
+  }
+}
+
 export function createLogger(options: LoggerOptions): Logger {
   const out = options.stream ?? process.stdout;
   if (options.pretty) {
@@ -224,29 +259,20 @@ export function createLogger(options: LoggerOptions): Logger {
 
 /**
  * Writing whole JSON lines through a JSON logger made by createLogger, for the one caller on the
- * request path (the access log, one line per request): it builds its line itself, the bytes
- * pino would write for the same object (test/ingress/access-log-format.test.ts compares them),
- * at a fraction of pino's cost per line (no object, no generic walk over its keys, the time
- * formatted once per millisecond).
+ * request path (the access log, one line per request): it writes its line itself, piece by piece
+ * straight into the destination's bytes, the bytes pino would write for the same object
+ * (test/ingress/access-log-format.test.ts compares them), at a fraction of pino's cost per line
+ * (no object, no generic walk over its keys, no line string, the time formatted once per millisecond).
  */
 export interface JsonLineSink {
   /** Whether info lines are written at the logger's level now (it changes on reload). */
   infoEnabled(): boolean;
-  /** What pino writes before a line's own fields: `{"level":30,"time":"…","pid":N`. */
-  infoHead(): string;
-  /** Writes one line (`…}\n`) to the logger's destination. */
-  write(line: string): void;
-  /**
-   * The destination's buffer, written in pieces, when it is tracecar's own stdout buffer (else
-   * undefined: build the line and write() it). A line is `head()`, pieces, `end()`, all in one
-   * synchronous turn.
-   */
-  readonly pieces: JsonLineWriter | undefined;
+  /** One line: `head()`, pieces, `end()`, all in one synchronous turn. */
+  readonly line: JsonLineWriter;
 }
 
-/** One JSON line written in pieces straight into the stdout buffer: no line string, no conversion. */
 export interface JsonLineWriter {
-  /** `{"level":30,"time":"…","pid":N` as infoHead() gives it. */
+  /** What pino writes before a line's own fields: `{"level":30,"time":"…","pid":N`. */
   head(): void;
   /** Printable ASCII needing no JSON escaping (keys, punctuation, numbers), as it is. */
   ascii(s: string): void;
@@ -269,33 +295,25 @@ function createLineSink(logger: Logger, dest: DestinationStream): JsonLineSink {
   const bindings = (logger as unknown as Record<symbol, string>)[pino.symbols.chindingsSym] ?? '';
   let lastMs = -1;
   let head = '';
-  const infoHead = (): string => {
-    const now = Date.now();
-    if (now !== lastMs) {
-      lastMs = now;
-      // pino.stdTimeFunctions.isoTime, and pino's level prefix and bindings.
-      head = `{"level":${INFO},"time":"${new Date(now).toISOString()}"${bindings}`;
-    }
-    return head;
-  };
-  const buffer = dest instanceof LineBuffer ? dest : undefined;
-  const pieces: JsonLineWriter | undefined = buffer && {
-    head: () => buffer.ascii(infoHead()),
-    ascii: (s) => buffer.ascii(s),
-    string: (s) => buffer.jsonString(s),
-    end(s) {
-      buffer.ascii(s);
-      buffer.endLine();
-    },
-  };
+  const bytes = dest instanceof LineBuffer ? dest : new StringLine(dest);
   return {
     infoEnabled: () => logger.levelVal <= INFO,
-    pieces,
-    infoHead() {
-      return infoHead();
-    },
-    write: (line) => {
-      dest.write(line);
+    line: {
+      head() {
+        const now = Date.now();
+        if (now !== lastMs) {
+          lastMs = now;
+          // pino.stdTimeFunctions.isoTime, and pino's level prefix and bindings.
+          head = `{"level":${INFO},"time":"${new Date(now).toISOString()}"${bindings}`;
+        }
+        bytes.ascii(head);
+      },
+      ascii: (s) => bytes.ascii(s),
+      string: (s) => bytes.jsonString(s),
+      end(s) {
+        bytes.ascii(s);
+        bytes.endLine();
+      },
     },
   };
 }

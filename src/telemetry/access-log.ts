@@ -1,4 +1,4 @@
-import { jsonLineSink, jsonString, type Logger } from '../log.js';
+import { jsonLineSink, type Logger } from '../log.js';
 import type { Hop } from './hop.js';
 import { grpcStatusName } from '../grpc/index.js';
 import { boundedValue } from '../propagation/excerpt.js';
@@ -16,12 +16,6 @@ const PRETTY_TEXT = 256;
  */
 export interface AccessLog {
   write(hop: Hop): void;
-}
-
-/** A gRPC call's method and status name in the JSON line (what the pino path below spreads in). */
-function rpcFields(hop: Hop): string {
-  const status = hop.grpcStatus !== undefined ? `,"grpc_status":${jsonString(grpcStatusName(hop.grpcStatus))}` : '';
-  return `,"rpc_method":${jsonString(hop.rpc!.full)}${status}`;
 }
 
 /** A number as pino writes it (non-finite → null). */
@@ -47,50 +41,39 @@ export function durationJson(ms: number): string {
 export function createAccessLog(logger: Logger, mode: 'pretty' | 'json' | 'off', traceLink: (traceId: string) => string | undefined, color: boolean): AccessLog {
   if (mode === 'off') return { write() {} };
   const sink = mode === 'json' ? jsonLineSink(logger) : undefined;
-  const pieces = sink?.pieces;
-  if (sink && pieces) {
-    // The same line, written piece by piece straight into the stdout buffer (no line string).
+  if (sink) {
+    // The line pino writes for the object below, written piece by piece (see jsonLineSink).
+    const line = sink.line;
     return {
       write(hop) {
         if (!sink.infoEnabled()) return;
-        pieces.head();
-        pieces.ascii(hop.side === 'ingress' ? ',"side":"ingress","trace_id":' : ',"side":"egress","trace_id":');
-        pieces.string(hop.traceId);
-        pieces.ascii(',"span_id":');
-        pieces.string(hop.spanId);
-        pieces.ascii(',"request_id":');
-        pieces.string(hop.correlationId);
-        pieces.ascii(',"method":');
-        pieces.string(hop.method);
-        pieces.ascii(',"path":');
-        pieces.string(hop.path);
-        pieces.ascii(',"route":');
-        pieces.string(hop.route);
-        pieces.ascii(`,"status":${jsonNumber(hop.status)},"duration_ms":${durationJson(hop.durationMs)},"sampled":${hop.sampled || hop.keptBy !== null}`);
+        line.head();
+        line.ascii(hop.side === 'ingress' ? ',"side":"ingress","trace_id":' : ',"side":"egress","trace_id":');
+        line.string(hop.traceId);
+        line.ascii(',"span_id":');
+        line.string(hop.spanId);
+        line.ascii(',"request_id":');
+        line.string(hop.correlationId);
+        line.ascii(',"method":');
+        line.string(hop.method);
+        line.ascii(',"path":');
+        line.string(hop.path);
+        line.ascii(',"route":');
+        line.string(hop.route);
+        line.ascii(`,"status":${jsonNumber(hop.status)},"duration_ms":${durationJson(hop.durationMs)},"sampled":${hop.sampled || hop.keptBy !== null}`);
         if (hop.rpc) {
-          pieces.ascii(',"rpc_method":');
-          pieces.string(hop.rpc.full);
+          line.ascii(',"rpc_method":');
+          line.string(hop.rpc.full);
           if (hop.grpcStatus !== undefined) {
-            pieces.ascii(',"grpc_status":');
-            pieces.string(grpcStatusName(hop.grpcStatus));
+            line.ascii(',"grpc_status":');
+            line.string(grpcStatusName(hop.grpcStatus));
           }
         }
         if (hop.errorCode) {
-          pieces.ascii(',"error":');
-          pieces.string(hop.errorCode);
+          line.ascii(',"error":');
+          line.string(hop.errorCode);
         }
-        pieces.end(',"msg":"request"}\n');
-      },
-    };
-  }
-  if (sink) {
-    // The line pino writes for the object below, built directly (see jsonLineSink).
-    return {
-      write(hop) {
-        if (!sink.infoEnabled()) return;
-        sink.write(
-          `${sink.infoHead()},"side":${jsonString(hop.side)},"trace_id":${jsonString(hop.traceId)},"span_id":${jsonString(hop.spanId)},"request_id":${jsonString(hop.correlationId)},"method":${jsonString(hop.method)},"path":${jsonString(hop.path)},"route":${jsonString(hop.route)},"status":${jsonNumber(hop.status)},"duration_ms":${durationJson(hop.durationMs)},"sampled":${hop.sampled || hop.keptBy !== null}${hop.rpc ? rpcFields(hop) : ''}${hop.errorCode ? `,"error":${jsonString(hop.errorCode)}` : ''},"msg":"request"}\n`,
-        );
+        line.end(',"msg":"request"}\n');
       },
     };
   }

@@ -89,7 +89,7 @@ describe('JSON access line: exactly what pino writes', () => {
     ['a lone surrogate', { path: '/\ud800x' }],
     ['a long path (JSON.stringify beyond 100 characters)', { path: `/${'"x'.repeat(80)}` }],
     ['a long plain path', { path: `/${'abc/'.repeat(60)}` }],
-    ['a path longer than the stdout buffer (written in parts)', { path: `/${'p'.repeat(70_000)}` }],
+    ['a path longer than the stdout buffer (which grows for that line)', { path: `/${'p'.repeat(70_000)}` }],
     ['an unknown method', { method: 'BREW' }],
     ['a failed request with an error code, unsampled but kept', { status: 0, errorCode: 'TRC_ERR_UPSTREAM_CONNECT' as const, sampled: false, keptBy: 'error' }],
     ['an egress call', { side: 'egress' as const }],
