@@ -1,3 +1,5 @@
+import { isLowerHex } from '../propagation/hex.js';
+
 /**
  * Consistent probability sampling on the trace id, as specified by OpenTelemetry
  * ("TraceState: Probability Sampling", the rule the spec's TraceIdRatioBased sampler is moving to,
@@ -59,8 +61,6 @@ function frexpExponent(p: number): number {
   return e;
 }
 
-const HEX14 = /^[0-9a-f]{14}$/;
-
 /**
  * The 56-bit randomness for a trace as 14 lowercase hex: an explicit `ot=…rv:` in tracestate wins,
  * otherwise the trace id's last 14 hex digits. null when neither is usable.
@@ -70,20 +70,15 @@ export function traceRandomness(traceId: string, traceState?: string): string | 
     const rv = explicitRandomness(traceState);
     if (rv !== null) return rv;
   }
-  // Every id tracecar holds is already 32 lowercase hex: checked by a loop, not a regex (/^[0-9a-f]{32}$/), which a
+  // Every id tracecar holds is already 32 lowercase hex: checked by isLowerHex, not a regex (/^[0-9a-f]{32}$/), which a
   // profile of the 1% row put at 0.29 µs a request.
-  if (isLowerHex32(traceId)) return traceId.slice(18);
+  if (isTraceId(traceId)) return traceId.slice(18);
   const id = traceId.toLowerCase();
-  return isLowerHex32(id) ? id.slice(18) : null;
+  return isTraceId(id) ? id.slice(18) : null;
 }
 
-function isLowerHex32(s: string): boolean {
-  if (s.length !== 32) return false;
-  for (let i = 0; i < 32; i++) {
-    const c = s.charCodeAt(i);
-    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
-  }
-  return true;
+function isTraceId(s: string): boolean {
+  return s.length === 32 && isLowerHex(s, 0, 32);
 }
 
 /** `ot=th:8;rv:9b8233f7e3a151` inside a tracestate header → "9b8233f7e3a151". */
@@ -94,7 +89,7 @@ function explicitRandomness(traceState: string): string | null {
     for (const field of m.slice(3).split(';')) {
       if (field.startsWith('rv:')) {
         const value = field.slice(3).toLowerCase();
-        return HEX14.test(value) ? value : null;
+        return value.length === 14 && isLowerHex(value, 0, 14) ? value : null;
       }
     }
   }
