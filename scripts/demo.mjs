@@ -12,7 +12,7 @@
 //   DEMO_PORT (8080), DEMO_ADMIN_PORT (9901), DEMO_SECONDS (run time; default: until Ctrl-C)
 // Internal ports (apps, egress, payments sidecar) are free ports picked at start.
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -163,10 +163,26 @@ async function send() {
   }
   if (!stopping) traffic = setTimeout(send, 1500);
 }
+/** Whether something accepts TCP connections on 127.0.0.1:port now. */
+function accepts(port) {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+/**
+ * Until the orders sidecar says it is ready and the payments sidecar and both apps accept
+ * connections: the first request must not race a process still starting (it did: 502, connect
+ * refused by the payments sidecar).
+ */
 async function whenReady(deadline = Date.now() + 10_000) {
   while (!stopping && Date.now() < deadline) {
     try {
-      if ((await fetch(`${viewer}readyz`)).ok) return;
+      const ready = (await fetch(`${viewer}readyz`)).ok && (await Promise.all([paymentsSidecar, paymentsApp, ordersApp].map(accepts))).every(Boolean);
+      if (ready) return;
     } catch {
       // not listening yet
     }

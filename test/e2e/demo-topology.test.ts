@@ -179,6 +179,9 @@ describe('npm run demo: two sidecars, one viewer', () => {
     expect(out).toMatch(/^payments │ \{.*"side":"ingress".*"path":"\/leaf\//m);
     expect(out).toMatch(/^orders +│ \{.*"side":"egress"/m);
     expect(out).not.toMatch(/span export failed|exited \(/);
+    // The first request waited for every process: it went through, none was refused on the way.
+    expect(out).toMatch(/^orders +│ \{.*"side":"ingress".*"request_id":"demo-1".*"status":200/m);
+    expect(out).not.toMatch(/TRC_ERR_UPSTREAM_CONNECT/);
   }, 40_000);
 
   it('SIGINT (Ctrl-C) stops every process and listener at once', async () => {
