@@ -17,6 +17,7 @@ export interface StoreStatsSnapshot {
   spans: number;
   bytes: number;
   evictedTraces: number;
+  skippedSpans: number;
 }
 
 /** The chaos active-fault cap, as Envoy's fault filter reports it. */
@@ -342,6 +343,11 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
   h2Gauge('tracecar_upstream_h2_sessions', 'HTTP/2 sessions to h2c:// and h2 upstreams, open or connecting (http2.upstream.maxSessions per upstream).', 'sessions');
   h2Gauge('tracecar_upstream_h2_streams', 'Streams open on the HTTP/2 upstream sessions.', 'streams');
   mirroredCounter('tracecar_store_evicted_traces_total', 'Traces evicted from the admin trace store (count or byte budget).', () => readStore()?.evictedTraces);
+  mirroredCounter(
+    'tracecar_store_skipped_spans_total',
+    'Spans the admin trace store did not keep: their trace was not chosen while more than admin.store.maxSpansPerSecond spans a second arrived.',
+    () => readStore()?.skippedSpans,
+  );
 
   return {
     registry,

@@ -52,7 +52,7 @@ export const DEFAULTS: TracecarConfig = {
     listen: '127.0.0.1:9901',
     viewer: true,
     receiveOtlp: true,
-    store: { maxTraces: 1000, maxBytes: 64 * 1024 * 1024 },
+    store: { maxTraces: 1000, maxBytes: 64 * 1024 * 1024, maxSpansPerSecond: 1000 },
   },
   http2: {
     maxConcurrentStreams: 100,

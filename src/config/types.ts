@@ -224,7 +224,8 @@ export interface AdminConfig {
   listen: string | null;
   viewer: boolean;
   receiveOtlp: boolean;
-  store: { maxTraces: number; maxBytes: number };
+  /** maxSpansPerSecond: spans a second the store takes in full; above it a share of new traces, by trace id; 0 = no limit. */
+  store: { maxTraces: number; maxBytes: number; maxSpansPerSecond: number };
 }
 
 /** HTTP/2 on the listeners and in the pool of sessions to h2c/h2 upstreams. */

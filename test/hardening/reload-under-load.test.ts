@@ -23,7 +23,8 @@ const versionConfig = (app: Upstream, v: number) =>
     propagation: { correlationHeaders: [`x-v${v}-id`] },
     // The limits reload too (applied to the listener on every version).
     limits: { maxHeaderCount: 100 + (v % 2), keepAliveTimeout: 5_000 + v },
-    admin: { store: { maxTraces: 5_000 } },
+    // Every span is looked up in the store afterwards: no per-second limit on what it takes.
+    admin: { store: { maxTraces: 5_000, maxSpansPerSecond: 0 } },
   });
 
 describe('hot reload under load', () => {

@@ -16,7 +16,7 @@ export function traceHandler(store: TraceStore): Handler {
     const traceId = id.toLowerCase();
     const spans = store.get(traceId);
     const summary = store.summaryOf(traceId);
-    if (!spans || !summary) throw new HttpError(404, `trace ${traceId} is not in the store (never seen, or evicted)`);
+    if (!spans || !summary) throw new HttpError(404, `trace ${traceId} is not in the store (never seen, evicted, or not chosen while more than admin.store.maxSpansPerSecond spans a second arrived)`);
     const body: TraceResponse = { traceId, summary, spans: spans.map(spanView) };
     sendJson(res, 200, body);
   };

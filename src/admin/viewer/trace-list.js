@@ -329,7 +329,14 @@ function renderMeta(data) {
     el('span', null, `${n} trace${n === 1 ? '' : 's'} shown`),
     el('span', null, `${data.stats.traces} stored (max ${data.stats.maxTraces})`),
     data.stats.evictedTraces ? el('span', null, `${data.stats.evictedTraces} evicted`) : null,
+    data.stats.keepRatio < 1 ? el('span', { title: `Over ${data.stats.maxSpansPerSecond} spans a second the store keeps a share of new traces, chosen by trace ID (admin.store.maxSpansPerSecond).` }, `keeping ${keptShare(data.stats.keepRatio)} of new traces`) : null,
   ]);
+}
+
+/** 0.0452 → "4.5%", 0.8 → "80%". */
+function keptShare(ratio) {
+  const pct = ratio * 100;
+  return `${pct >= 10 ? Math.floor(pct) : Math.max(0.1, Math.floor(pct * 10) / 10)}%`;
 }
 
 export async function loadTraces() {
