@@ -8,6 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ARTIFACTS, hasChromium, launchChromium } from '../helpers/admin-browser.js';
 import { startTestAdmin, type TestAdmin } from '../helpers/admin-server.js';
 import { proxySpan, topologyTrace } from '../helpers/admin-fixtures.js';
+import { createTraceStore } from '../../src/telemetry/store.js';
 
 describe.skipIf(!hasChromium)('viewer (chromium)', () => {
   let browser: Browser;
@@ -393,5 +394,30 @@ describe.skipIf(!hasChromium)('trace list refreshes in place (chromium, fake clo
 
   it('raised no page errors', () => {
     expect(pageErrors).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasChromium)('trace list under admin.store.maxSpansPerSecond (chromium)', () => {
+  it('says what share of new traces the store keeps, and nothing while it keeps them all', async () => {
+    let now = 1_700_000_000_000;
+    const store = createTraceStore({ maxTraces: 1000, maxBytes: 1 << 26, maxSpansPerSecond: 10, now: () => now });
+    const admin = await startTestAdmin({ serviceName: 'frontend', store });
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      for (let i = 0; i < 5; i++) store.add(proxySpan({ start: Date.now() - 1000 + i }));
+      await page.goto(admin.url + '#/traces');
+      await expect.poll(() => page.locator('#trace-rows tr').count()).toBe(5);
+      expect(await page.locator('#list-meta').textContent()).not.toContain('keeping');
+      // 50 spans in one second, against a limit of 10: the next second keeps 10/50 = 20%.
+      for (let i = 0; i < 45; i++) store.add(proxySpan({ start: Date.now() - 1000 + i }));
+      now += 1000;
+      await page.reload();
+      await expect.poll(() => page.locator('#list-meta').textContent()).toContain('keeping 20% of new traces');
+      expect(await page.locator('#list-meta span[title*="admin.store.maxSpansPerSecond"]').count()).toBe(1);
+    } finally {
+      await browser.close();
+      await admin.close();
+    }
   });
 });
