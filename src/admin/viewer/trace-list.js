@@ -333,7 +333,11 @@ function renderMeta(data) {
   ]);
 }
 
-/** 0.0452 → "4.5%", 0.8 → "80%". */
+/**
+ * 0.0452 → "4.5%", 0.8 → "80%".
+ * @param {number} ratio
+ * @returns {string}
+ */
 function keptShare(ratio) {
   const pct = ratio * 100;
   return `${pct >= 10 ? Math.floor(pct) : Math.max(0.1, Math.floor(pct * 10) / 10)}%`;
