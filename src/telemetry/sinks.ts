@@ -62,7 +62,10 @@ export function createTelemetrySinks(config: TracecarConfig, options: TelemetryS
   if (exporter) sinks.push(exporter);
   if (config.admin.listen !== null) sinks.push(store);
 
-  const accessLog = createAccessLog(logger, options.accessLog, options.traceLink, options.color);
+  // A terminal line links to its trace only if the store took it (over admin.store.maxSpansPerSecond
+  // it skips some): a link to a trace the viewer does not have would open on "not in the store".
+  const storedTraceLink = (traceId: string): string | undefined => (store.has(traceId) ? options.traceLink(traceId) : undefined);
+  const accessLog = createAccessLog(logger, options.accessLog, storedTraceLink, options.color);
   return {
     exporter,
     store,

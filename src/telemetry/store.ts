@@ -150,6 +150,8 @@ export interface TraceStore extends SpanSink {
   /** Keep a span given as a record (received over OTLP, or built by a test). Never throws. */
   add(span: SpanRecord): void;
   list(filter?: TraceFilter): TraceSummary[];
+  /** Whether the trace is stored (lowercase id, as spans carry it). O(1). */
+  has(traceId: string): boolean;
   /** The summary of one trace (what list() shows for it), or undefined when not stored. O(1). */
   summaryOf(traceId: string): TraceSummary | undefined;
   /** The trace's spans ordered by start time, or undefined when not (or no longer) stored. */
@@ -876,6 +878,7 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
   return {
     add,
     spanEnded,
+    has: (traceId: string) => traces.has(traceId),
     list,
     summaryOf,
     get,

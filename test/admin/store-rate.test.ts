@@ -3,13 +3,14 @@
  * traces, chosen by trace id with head sampling's threshold rule, and skips the rest before they
  * are encoded. Exact expectations on a fake clock and chosen ids, then one statistical check.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FinishedSpan } from '../../src/telemetry/finish.js';
 import type { ResourceInfo } from '../../src/telemetry/hop.js';
 import { createTraceStore } from '../../src/telemetry/store.js';
+import { createTelemetrySinks } from '../../src/telemetry/sinks.js';
 import { ratioThreshold } from '../../src/sampling/index.js';
 import { proxySpan } from '../helpers/admin-fixtures.js';
-import { startTracecar, startUpstream } from '../helpers/harness.js';
+import { captureLogger, startTracecar, startUpstream, testConfig } from '../helpers/harness.js';
 import { hopOfShape } from '../helpers/hops.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -191,4 +192,42 @@ describe('admin.store.maxSpansPerSecond in a running tracecar', () => {
       await app.close();
     }
   }, 30_000);
+});
+
+describe('terminal lines and the store over its limit', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a pretty line links to its trace only when the store took it; otherwise it names the trace id', () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: T0 });
+    const log = captureLogger();
+    const resource: ResourceInfo = { service: 'checkout', resource: { 'service.name': 'checkout' } };
+    const sinks = createTelemetrySinks(testConfig({ admin: { listen: '127.0.0.1:0', store: { maxSpansPerSecond: 1 } } }), {
+      logger: log.logger,
+      accessLog: 'pretty',
+      color: false,
+      traceLink: (id) => `http://viewer/#/trace/${id}`,
+      resource,
+      requestFinished() {},
+    });
+    const ctx = { config: { sampling: { keep: { errors: true, slowerThan: null } } }, resource } as never;
+    const finish = (traceId: string) => {
+      const h = hopOfShape(0);
+      h.traceId = traceId;
+      h.traceState = undefined;
+      sinks.finishRequest(h, ctx);
+      return String(log.lines.at(-1)!.line);
+    };
+    // Second 0: both kept (the second before offered nothing).
+    for (const id of [idWith(LOW, 'ab'.repeat(9)), idWith(LOW, 'ac'.repeat(9))]) expect(finish(id)).toContain(`http://viewer/#/trace/${id}`);
+    vi.setSystemTime(T0 + 1_000); // share 1/2
+    const skipped = idWith(LOW, 'ad'.repeat(9));
+    const skippedLine = finish(skipped);
+    expect(sinks.store.has(skipped)).toBe(false);
+    expect(skippedLine).toContain(`trace=${skipped}`);
+    expect(skippedLine).not.toContain('http://viewer/');
+    const kept = idWith(HIGH, 'ae'.repeat(9));
+    expect(finish(kept)).toContain(`http://viewer/#/trace/${kept}`);
+  });
 });
