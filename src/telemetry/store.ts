@@ -464,7 +464,7 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
     if (maxSpansPerSecond === 0) return;
     const second = Math.floor(now() / 1000);
     if (second !== rateSecond) {
-      keepRatio = second === rateSecond + 1 && offered > maxSpansPerSecond ? maxSpansPerSecond / offered : 1;
+      keepRatio = shareFor(second);
       keepThreshold = keepRatio < 1 ? ratioThreshold(keepRatio) : undefined;
       rateSecond = second;
       offered = 0;
@@ -472,12 +472,16 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
     offered++;
   }
 
-  /** The share a span offered now would see (a quiet second since the last span resets it to 1). */
+  /** The share of a second after the one counted: from its spans if it was the second before, else 1 (a quiet second resets it). */
+  function shareFor(second: number): number {
+    return second === rateSecond + 1 && offered > maxSpansPerSecond ? maxSpansPerSecond / offered : 1;
+  }
+
+  /** The share a span offered now would see. */
   function currentKeepRatio(): number {
     if (maxSpansPerSecond === 0) return 1;
     const second = Math.floor(now() / 1000);
-    if (second === rateSecond) return keepRatio;
-    return second === rateSecond + 1 && offered > maxSpansPerSecond ? maxSpansPerSecond / offered : 1;
+    return second === rateSecond ? keepRatio : shareFor(second);
   }
 
   /**
