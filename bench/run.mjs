@@ -34,7 +34,7 @@
 // latency from the load generator; spans counted per row by an OTLP/gRPC sink (bench/export-receiver.mjs)
 // and compared with what the row owes (requests the upstream saw with a sampled traceparent).
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -45,6 +45,7 @@ import { canPin, cpuSeconds, forkHelper, memoryMiB, pinSelf, spawnRow, stop } fr
 import { formatProfile, summariseProfile } from './lib/profile.mjs';
 import { describeStartup, markdown, median, summarise, table, targets, targetsTable } from './lib/report.mjs';
 import { ROWS, rowEnv, selectRows } from './lib/rows.mjs';
+import { accepts } from '../scripts/lib/accepts.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values: flags } = parseArgs({
@@ -172,17 +173,6 @@ async function freePort() {
   return port;
 }
 
-function tryConnect(port) {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
 /**
  * `tracecar --version` wall time; then, for the default config (admin + viewer + access log) and
  * as shipped (the same plus OTLP export), the time until the ingress accepts a TCP connection and
@@ -211,7 +201,7 @@ async function startupTimes(runs) {
       let up = false;
       while (!up) {
         if (proc.child.exitCode !== null) throw new Error(`tracecar exited during start-up\n${proc.stderr}`);
-        up = await tryConnect(port);
+        up = await accepts(port);
         if (!up) await sleep(2);
       }
       out[c.key ? `${c.key}ListenMs` : 'listenMs'].push(performance.now() - t1);

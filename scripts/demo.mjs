@@ -12,9 +12,10 @@
 //   DEMO_PORT (8080), DEMO_ADMIN_PORT (9901), DEMO_SECONDS (run time; default: until Ctrl-C)
 // Internal ports (apps, egress, payments sidecar) are free ports picked at start.
 import { spawn } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { accepts } from './lib/accepts.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const port = Number(process.env.DEMO_PORT ?? 8080);
@@ -162,16 +163,6 @@ async function send() {
     // a sidecar may still be starting
   }
   if (!stopping) traffic = setTimeout(send, 1500);
-}
-/** Whether something accepts TCP connections on 127.0.0.1:port now. */
-function accepts(port) {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
 }
 /**
  * Until the orders sidecar says it is ready and the payments sidecar and both apps accept
