@@ -20,7 +20,7 @@ import { ProtoWriter } from './otlp/writer.js';
 import { SpanArena, type Slab } from './span-arena.js';
 import { grpcStatusName } from '../grpc/index.js';
 import { meetsThreshold, ratioThreshold, traceRandomness, type RatioThreshold } from '../sampling/index.js';
-import type { Attributes, SpanKindName, SpanRecord } from './span.js';
+import { nowMs, type Attributes, type SpanKindName, type SpanRecord } from './span.js';
 
 export interface TraceStoreOptions {
   /** Traces kept; the oldest whole trace leaves first. @default 1000 */
@@ -35,7 +35,11 @@ export interface TraceStoreOptions {
    * counted. 0: no limit. @default 0 (the config's admin.store.maxSpansPerSecond defaults to 1000)
    */
   maxSpansPerSecond?: number;
-  /** Epoch milliseconds, for the per-second count (tests pass a fake clock). @default Date.now */
+  /**
+   * Epoch milliseconds, for the per-second count of received spans and for stats (tests pass a fake
+   * clock). This process's spans are counted at their end time, which span end read from the same
+   * clock. @default nowMs (span.ts)
+   */
   now?: () => number;
 }
 
@@ -150,7 +154,7 @@ export interface TraceStore extends SpanSink {
   /** Keep a span given as a record (received over OTLP, or built by a test). Never throws. */
   add(span: SpanRecord): void;
   list(filter?: TraceFilter): TraceSummary[];
-  /** Whether the trace is stored (lowercase id, as spans carry it). O(1). */
+  /** Whether the trace is stored (the id in either case). O(1). */
   has(traceId: string): boolean;
   /** The summary of one trace (what list() shows for it), or undefined when not stored. O(1). */
   summaryOf(traceId: string): TraceSummary | undefined;
@@ -420,7 +424,7 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
   const maxBytes = positive(options.maxBytes, 64 * 1024 * 1024);
   const maxSpansPerTrace = positive(options.maxSpansPerTrace, 5000);
   const maxSpansPerSecond = positive(options.maxSpansPerSecond, 0);
-  const now = options.now ?? Date.now;
+  const now = options.now ?? nowMs;
 
   const traces = new Map<string, TraceEntry>();
   const arena = new SpanArena(Math.max(MIN_SLAB_BYTES, Math.min(MAX_SLAB_BYTES, Math.floor(maxBytes / 64))));
@@ -460,9 +464,9 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
    * at 25,000 requests a second: 40 ms), while each span kept costs its encoding and copy on the
    * request path; keeping fewer stretches the window and bounds that work.
    */
-  function countOffered(): void {
+  function countOffered(atMs: number): void {
     if (maxSpansPerSecond === 0) return;
-    const second = Math.floor(now() / 1000);
+    const second = Math.floor(atMs / 1000);
     if (second !== rateSecond) {
       keepRatio = shareFor(second);
       keepThreshold = keepRatio < 1 ? ratioThreshold(keepRatio) : undefined;
@@ -614,7 +618,7 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
 
   function add(span: SpanRecord): void {
     try {
-      countOffered();
+      countOffered(now());
       const traceId = span.traceId.toLowerCase();
       const entry = traces.get(traceId);
       if (entry === undefined && !keepsNewTrace(traceId, span.traceState)) {
@@ -645,8 +649,9 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
 
   function spanEnded(span: FinishedSpan): void {
     try {
-      countOffered();
       const hop = span.hop;
+      // Its end time, not another clock read: span end has just read the clock.
+      countOffered(hop.endTime);
       const traceId = hop.traceId;
       const entry = traces.get(traceId);
       // Decided before the span is encoded: a skipped span costs no encoding when nothing else needs it.
@@ -882,7 +887,7 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
   return {
     add,
     spanEnded,
-    has: (traceId: string) => traces.has(traceId),
+    has: (traceId: string) => traces.has(traceId.toLowerCase()),
     list,
     summaryOf,
     get,

@@ -3,7 +3,7 @@
  * traces, chosen by trace id with head sampling's threshold rule, and skips the rest before they
  * are encoded. Exact expectations on a fake clock and chosen ids, then one statistical check.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FinishedSpan } from '../../src/telemetry/finish.js';
 import type { ResourceInfo } from '../../src/telemetry/hop.js';
 import { createTraceStore } from '../../src/telemetry/store.js';
@@ -86,32 +86,35 @@ describe('trace store: spans per second', () => {
     expect(store.stats()).toMatchObject({ traces: 6_000, skippedSpans: 0, keepRatio: 1, maxSpansPerSecond: 0 });
   });
 
-  it("this process's spans: a skipped span is never encoded; an explicit rv in tracestate decides like head sampling", () => {
+  it("this process's spans: counted at their end time; a skipped span is never encoded; an explicit rv decides like head sampling", () => {
+    // The store's clock stays in second 0: only the spans' end times move on to second 1.
     const { store, at } = clocked(1);
     const resource: ResourceInfo = { service: 'checkout', resource: { 'service.name': 'checkout' } };
     const finished = new FinishedSpan();
     const encode = vi.spyOn(finished, 'protobuf');
-    const end = (shape: number, traceId: string, traceState?: string) => {
+    const end = (endMs: number, shape: number, traceId: string, traceState?: string) => {
       const h = hopOfShape(shape);
       h.traceId = traceId;
       h.traceState = traceState;
+      h.endTime = T0 + endMs;
       finished.reset(h, resource);
       store.spanEnded(finished);
       return h;
     };
-    end(0, idWith(LOW, 'bb'.repeat(9)));
-    end(0, idWith(LOW, 'cc'.repeat(9)));
+    end(100, 0, idWith(LOW, 'bb'.repeat(9)));
+    end(200, 0, idWith(LOW, 'cc'.repeat(9)));
     expect(encode).toHaveBeenCalledTimes(2);
-    at(1_000); // share 1/2: T = 80000000000000
-    const skipped = end(0, idWith(LOW, 'dd'.repeat(9)));
+    // Ended in second 1: share 1/2, T = 80000000000000.
+    const skipped = end(1_100, 0, idWith(LOW, 'dd'.repeat(9)));
     expect(encode).toHaveBeenCalledTimes(2);
-    const kept = end(0, idWith(HIGH, 'ee'.repeat(9)));
+    const kept = end(1_200, 0, idWith(HIGH, 'ee'.repeat(9)));
     // The id's own bits say skip, its rv says keep: rv wins, as in sampling/threshold.ts.
-    const byRv = end(2, idWith(LOW, 'ff'.repeat(9)), 'ot=rv:90000000000000');
+    const byRv = end(1_300, 2, idWith(LOW, 'ff'.repeat(9)), 'ot=rv:90000000000000');
     expect(encode).toHaveBeenCalledTimes(4);
     expect(store.get(skipped.traceId)).toBeUndefined();
     expect(store.get(kept.traceId)).toHaveLength(1);
     expect(store.get(byRv.traceId)).toHaveLength(1);
+    at(1_000);
     expect(store.stats()).toMatchObject({ traces: 4, skippedSpans: 1, keepRatio: 0.5 });
   });
 
@@ -195,12 +198,7 @@ describe('admin.store.maxSpansPerSecond in a running tracecar', () => {
 });
 
 describe('terminal lines and the store over its limit', () => {
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
   it('a pretty line links to its trace only when the store took it; otherwise it names the trace id', () => {
-    vi.useFakeTimers({ toFake: ['Date'], now: T0 });
     const log = captureLogger();
     const resource: ResourceInfo = { service: 'checkout', resource: { 'service.name': 'checkout' } };
     const sinks = createTelemetrySinks(testConfig({ admin: { listen: '127.0.0.1:0', store: { maxSpansPerSecond: 1 } } }), {
@@ -212,22 +210,25 @@ describe('terminal lines and the store over its limit', () => {
       requestFinished() {},
     });
     const ctx = { config: { sampling: { keep: { errors: true, slowerThan: null } } }, resource } as never;
-    const finish = (traceId: string) => {
+    /** Ends a request in second 0 or 1 (the store counts spans at their end time); its terminal line. */
+    const finish = (second: 0 | 1, traceId: string) => {
       const h = hopOfShape(0);
       h.traceId = traceId;
       h.traceState = undefined;
+      h.endTime = (Math.floor(h.startTime / 1000) + 1 + second) * 1000;
       sinks.finishRequest(h, ctx);
       return String(log.lines.at(-1)!.line);
     };
     // Second 0: both kept (the second before offered nothing).
-    for (const id of [idWith(LOW, 'ab'.repeat(9)), idWith(LOW, 'ac'.repeat(9))]) expect(finish(id)).toContain(`http://viewer/#/trace/${id}`);
-    vi.setSystemTime(T0 + 1_000); // share 1/2
+    for (const id of [idWith(LOW, 'ab'.repeat(9)), idWith(LOW, 'ac'.repeat(9))]) expect(finish(0, id)).toContain(`http://viewer/#/trace/${id}`);
+    // Second 1: share 1/2.
     const skipped = idWith(LOW, 'ad'.repeat(9));
-    const skippedLine = finish(skipped);
+    const skippedLine = finish(1, skipped);
     expect(sinks.store.has(skipped)).toBe(false);
     expect(skippedLine).toContain(`trace=${skipped}`);
     expect(skippedLine).not.toContain('http://viewer/');
     const kept = idWith(HIGH, 'ae'.repeat(9));
-    expect(finish(kept)).toContain(`http://viewer/#/trace/${kept}`);
+    expect(finish(1, kept)).toContain(`http://viewer/#/trace/${kept}`);
+    expect(sinks.store.has(kept.toUpperCase())).toBe(true);
   });
 });
