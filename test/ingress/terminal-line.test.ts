@@ -7,6 +7,16 @@ import { Hop } from '../../src/telemetry/hop.js';
 import { createTracecar, type Tracecar } from '../../src/tracecar.js';
 import { startUpstream, testConfig, type Upstream } from '../helpers/harness.js';
 
+/** A stream that pushes each chunk (one pretty line) onto `lines`. */
+function linesInto(lines: string[]): Writable {
+  return new Writable({
+    write(chunk, _e, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
+}
+
 describe('terminal line (pretty mode): one readable line per request with a link to its trace', () => {
   let app: Upstream;
   let tracecar: Tracecar;
@@ -16,12 +26,7 @@ describe('terminal line (pretty mode): one readable line per request with a link
       res.statusCode = req.url === '/boom' ? 503 : 200;
       res.end('x');
     });
-    const stream = new Writable({
-      write(chunk, _e, cb) {
-        out.push(String(chunk));
-        cb();
-      },
-    });
+    const stream = linesInto(out);
     tracecar = createTracecar(testConfig({ ingress: { target: app.url }, export: { console: 'pretty' } }), { logger: createLogger({ level: 'info', pretty: true, stream }) });
     await tracecar.listen();
   });
@@ -47,12 +52,7 @@ describe('terminal line (pretty mode): one readable line per request with a link
     // Node's HTTP/1 parser already refuses such bytes in a request target (400); this keeps the
     // line safe whatever a listener lets through (an HTTP/2 :path, a lenient parser).
     const lines: string[] = [];
-    const stream = new Writable({
-      write(chunk, _e, cb) {
-        lines.push(String(chunk));
-        cb();
-      },
-    });
+    const stream = linesInto(lines);
     const hop = new Hop('ingress', 'server', 'GE\x1bT', 1_000);
     Object.assign(hop, { traceId: 'a'.repeat(32), path: '/evil\x9b2J\x85fake\u2028x\\y', status: 200, endTime: 1_001 });
     createAccessLog(createLogger({ level: 'info', pretty: true, stream }), 'pretty', () => undefined, false).write(hop);
@@ -63,12 +63,7 @@ describe('terminal line (pretty mode): one readable line per request with a link
 
   it('pretty log lines escape controls in logged fields; a message keeps its own line breaks', () => {
     const lines: string[] = [];
-    const stream = new Writable({
-      write(chunk, _e, cb) {
-        lines.push(String(chunk));
-        cb();
-      },
-    });
+    const stream = linesInto(lines);
     const logger: Logger = createLogger({ level: 'info', pretty: true, stream });
     logger.warn({ path: '/a\x1b[2J\rb', n: 1 }, 'two\nlines \x1b]0;title\x07');
     expect(lines.join('')).toBe('WARN two\nlines \\x1b]0;title\\x07  path=/a\\x1b[2J\\x0db n=1\n');
