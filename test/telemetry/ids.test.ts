@@ -51,4 +51,18 @@ describe('random ids', () => {
     }
     expect(worst).toBeLessThan(50);
   });
+
+  it('ids and UUIDs never reuse each other\'s random bytes (one 16 KiB draw feeds both)', () => {
+    // Every 12-digit window (at byte boundaries) of 20,000 trace ids against the first 12 digits of
+    // 20,000 UUIDs drawn in between: a byte range handed out twice would show as a match. By
+    // chance: ~2.2e5 windows × 2e4 UUIDs / 2^48 ≈ 2e-5.
+    const windows = new Set<string>();
+    const prefixes: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const t = newTraceId();
+      for (let at = 0; at + 12 <= 32; at += 2) windows.add(t.slice(at, at + 12));
+      prefixes.push(newUuid().replaceAll('-', '').slice(0, 12));
+    }
+    expect(prefixes.filter((p) => windows.has(p))).toEqual([]);
+  });
 });
