@@ -31,13 +31,15 @@ afterAll(async () => {
 });
 
 let runs = 0;
-function recording(): { nodeArgs: string[]; env: Record<string, string>; loaded: () => string[] } {
+function recording(): { nodeArgs: string[]; env: Record<string, string>; loaded: () => string[]; builtins: () => string[] } {
   const file = join(dir, `loads-${++runs}.json`);
   return {
     nodeArgs: ['--import', RECORDER],
     env: { TRACECAR_RECORD_LOADS: file },
     // Paths relative to the package ("dist/cli/main.js", "node_modules/yaml/dist/index.js"); built-ins left out.
     loaded: () => (JSON.parse(readFileSync(file, 'utf8')) as string[]).filter((u) => u.startsWith('file:')).map((u) => relative(ROOT, fileURLToPath(u))),
+    // Node's own modules the process compiled ("internal/deps/undici/undici", "http", …).
+    builtins: () => (JSON.parse(readFileSync(file, 'utf8')) as string[]).filter((u) => u.startsWith('builtin:')).map((u) => u.slice('builtin:'.length)),
   };
 }
 
@@ -84,7 +86,7 @@ describe.skipIf(!hooks)('modules the tracecar command loads (needs node:module r
     });
   }
 
-  it('a start from flags loads no YAML parser, schema compiler, OTLP codec, undici index or gRPC; a config file and a POST /v1/traces load theirs', async () => {
+  it("a start from flags loads no YAML parser, schema compiler, OTLP codec, undici index, gRPC or Node's bundled undici; a config file and a POST /v1/traces load theirs", async () => {
     const rec = recording();
     const cli = await startCli(['--target', target, '--port', '127.0.0.1:0', '--admin-port', '0'], { nodeArgs: rec.nodeArgs, env: rec.env });
     expect((await fetch(`http://127.0.0.1:${cli.ingressPort}/`)).status).toBe(200);
@@ -93,6 +95,11 @@ describe.skipIf(!hooks)('modules the tracecar command loads (needs node:module r
     const plain = rec.loaded();
     for (const [what, path] of NOT_AT_START) expect(loadedFrom(plain, path), what).toEqual([]);
     expect(loadedFrom(plain, 'node_modules/undici/lib/dispatcher/agent.js').length, "undici's Agent").toBeGreaterThan(0);
+    // An ES import of node:http reads its WebSocket getter, which loads Node's bundled undici
+    // (~4 MiB of idle RSS in the sidecar): the bundle requires node:http (scripts/bundle-cli.mjs).
+    const builtins = rec.builtins();
+    expect(builtins, 'node:http').toContain('http');
+    expect(builtins.filter((m) => m.startsWith('internal/deps/undici')), "Node's bundled undici").toEqual([]);
 
     const config = join(dir, 'tracecar.yaml');
     writeFileSync(config, `ingress:\n  target: ${target}\n  listen: 127.0.0.1:0\nadmin:\n  listen: 127.0.0.1:0\n`);

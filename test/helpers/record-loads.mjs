@@ -1,6 +1,7 @@
 // `node --import ./record-loads.mjs …`: records the URL of every module the process loads, ES
 // modules and CommonJS alike (node:module registerHooks, Node ≥ 22.15), and writes them as a JSON
-// array to the file named by TRACECAR_RECORD_LOADS when the process exits.
+// array to the file named by TRACECAR_RECORD_LOADS when the process exits; Node's own modules
+// follow as `builtin:<name>` (process.moduleLoadList: those compiled, `NativeModule` entries).
 import { writeFileSync } from 'node:fs';
 import { registerHooks } from 'node:module';
 
@@ -11,4 +12,7 @@ registerHooks({
     return nextLoad(url, context);
   },
 });
-process.on('exit', () => writeFileSync(process.env.TRACECAR_RECORD_LOADS, JSON.stringify(loaded)));
+process.on('exit', () => {
+  const builtins = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => `builtin:${m.slice('NativeModule '.length)}`);
+  writeFileSync(process.env.TRACECAR_RECORD_LOADS, JSON.stringify([...loaded, ...builtins]));
+});
