@@ -4,7 +4,7 @@
  * receiver's protobuf codec — a config file loads the parser, the first POST /v1/traces the codec.
  * Every module load of the real process is recorded (test/helpers/record-loads.mjs); no timings.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import * as nodeModule from 'node:module';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,8 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
+import { startOtlpReceiver } from '../helpers/otlp-receiver.js';
+import { waitFor } from '../helpers/wait.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RECORDER = fileURLToPath(new URL('../helpers/record-loads.mjs', import.meta.url));
@@ -31,9 +33,10 @@ afterAll(async () => {
 });
 
 let runs = 0;
-function recording(): { nodeArgs: string[]; env: Record<string, string>; loaded: () => string[]; builtins: () => string[] } {
+function recording(): { file: string; nodeArgs: string[]; env: Record<string, string>; loaded: () => string[]; builtins: () => string[] } {
   const file = join(dir, `loads-${++runs}.json`);
   return {
+    file,
     nodeArgs: ['--import', RECORDER],
     env: { TRACECAR_RECORD_LOADS: file },
     // Paths relative to the package ("dist/cli/main.js", "node_modules/yaml/dist/index.js"); built-ins left out.
@@ -85,6 +88,28 @@ describe.skipIf(!hooks)('modules the tracecar command loads (needs node:module r
       expect(files.filter((f) => sidecar.includes(f)), 'the sidecar was loaded').toEqual([]);
     });
   }
+
+  it('an OTLP/gRPC exporter loads grpc-js with its first batch, not at start', async () => {
+    const sink = await startOtlpReceiver();
+    try {
+      const rec = recording();
+      const cli = await startCli(['--target', target, '--port', '127.0.0.1:0', '--no-admin', '--otlp-endpoint', sink.endpoint], {
+        nodeArgs: rec.nodeArgs,
+        env: { ...rec.env, OTEL_BSP_SCHEDULE_DELAY: '60000', TRACECAR_RECORD_LOADS_ON: 'SIGUSR2' },
+      });
+      // Started, no span yet: the modules loaded so far.
+      cli.child.kill('SIGUSR2');
+      await waitFor(() => existsSync(rec.file));
+      expect(loadedFrom(rec.loaded(), 'node_modules/@grpc/grpc-js/'), 'grpc-js before any export').toEqual([]);
+      expect((await fetch(`http://127.0.0.1:${cli.ingressPort}/`)).status).toBe(200);
+      cli.child.kill('SIGTERM'); // shutdown flushes the span: the first export
+      expect(await cli.exited).toBe(0);
+      await sink.waitForSpans(1);
+      expect(loadedFrom(rec.loaded(), 'node_modules/@grpc/grpc-js/').length, 'grpc-js for the export').toBeGreaterThan(0);
+    } finally {
+      await sink.close();
+    }
+  });
 
   it("a start from flags loads no YAML parser, schema compiler, OTLP codec, undici index, gRPC or Node's bundled undici; a config file and a POST /v1/traces load theirs", async () => {
     const rec = recording();

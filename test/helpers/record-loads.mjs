@@ -12,7 +12,10 @@ registerHooks({
     return nextLoad(url, context);
   },
 });
-process.on('exit', () => {
+function write() {
   const builtins = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => `builtin:${m.slice('NativeModule '.length)}`);
   writeFileSync(process.env.TRACECAR_RECORD_LOADS, JSON.stringify([...loaded, ...builtins]));
-});
+}
+process.on('exit', write);
+// TRACECAR_RECORD_LOADS_ON=SIGUSR2: also written when that signal comes (what is loaded so far).
+if (process.env.TRACECAR_RECORD_LOADS_ON) process.on(process.env.TRACECAR_RECORD_LOADS_ON, write);

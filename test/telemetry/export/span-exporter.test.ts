@@ -293,6 +293,28 @@ describe('span export over OTLP/gRPC', () => {
     expect(r.metadata[0]).toMatchObject({ 'x-api-key': 'secret-1', tenant: 'acme' });
   });
 
+  it('a header gRPC metadata cannot carry fails when the exporter is made, naming the header and never its value', () => {
+    const make = (headers: Record<string, string>) => () => exporter({ otlp: otlp('http://127.0.0.1:4317', { headers }) });
+    for (const [headers, what] of [
+      [{ 'x-api!key': 'secret-1' }, '"x-api!key" cannot be sent as gRPC metadata'],
+      [{ 'x-token-bin': 'secret-1' }, '"x-token-bin" cannot be sent as gRPC metadata'],
+      [{ 'x-api-key': 'secret-\u00e9' }, 'the value of "x-api-key" cannot be sent as gRPC metadata'],
+    ] as const) {
+      let thrown: unknown;
+      try {
+        make(headers)();
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toBeInstanceOf(TracecarError);
+      expect((thrown as TracecarError).code).toBe('TRC_ERR_CONFIG_INVALID');
+      expect((thrown as Error).message).toContain(what);
+      expect((thrown as Error).message).not.toContain('secret');
+    }
+    // What grpc-js accepts passes (uppercase is lowercased, as the exporter sends it).
+    expect(make({ 'X-Api-Key': 'secret-1', 'x.tenant_id': 'a b ~' })).not.toThrow();
+  });
+
   it('shutdown flushes what is queued, then drops (counted) anything enqueued later', async () => {
     const r = await receiver();
     const e = createSpanExporter({
