@@ -5,16 +5,15 @@
  *
  * grpc-js is loaded with the first batch, not when the exporter is made: a sidecar that has not
  * exported yet does not hold it (its idle RSS ~3 MiB lower, its start ~35 ms shorter), and the
- * ~35 ms the load takes is paid once, at the first export. The TLS material is still checked
- * when the exporter is made (node:tls, as grpc-js would), and so are the headers (gRPC metadata
- * rules, as grpc-js' Metadata has them): what grpc-js would refuse fails the start as before.
+ * ~35 ms the load takes is paid once, at the first export. The headers are still checked when
+ * the exporter is made (gRPC metadata rules, as grpc-js' Metadata has them), so one grpc-js would
+ * refuse fails the start as before; the TLS files were checked when they were read (tls.ts).
  *
  * Retry classification follows the OTLP spec: UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED, ABORTED,
  * OUT_OF_RANGE and DATA_LOSS are retryable, RESOURCE_EXHAUSTED only when the server sent
  * RetryInfo; the delay in RetryInfo is honoured.
  */
 import { createRequire } from 'node:module';
-import { createSecureContext } from 'node:tls';
 import type * as grpcTypes from '@grpc/grpc-js';
 import { tracecarError } from '../../errors.js';
 import { decodePartialSuccess, decodeRetryInfoDelay } from '../otlp/decode.js';
@@ -57,8 +56,6 @@ export function grpcTarget(endpoint: string, insecureWithoutScheme: boolean): { 
 export function createGrpcTransport(options: GrpcTransportOptions): Transport {
   const { target, insecure } = grpcTarget(options.endpoint, options.tls.insecure);
   const { ca, key, cert } = options.tls;
-  // What grpc-js' createSsl does with the files first; it throws here on PEM it cannot use.
-  if (!insecure && (ca || key || cert)) createSecureContext({ ca, key, cert });
   checkMetadata(options.headers);
   const channelOptions: grpcTypes.ChannelOptions = {
     'grpc.default_compression_algorithm': options.gzip ? 2 : 0,
