@@ -8,6 +8,7 @@
 //   npm run bench -- --profile otlp        --cpu-prof profiles of one row, in bench/profiles/
 //   npm run bench -- --startup-only        only the start-up figures (BENCH_STARTUP_RUNS launches), no load
 //   npm run bench -- --json out.json       also the raw samples and summary as JSON
+//   node bench/render.mjs out.json         RESULTS.md again from such a JSON (after a change to the report)
 //   npm run bench -- --out FILE | --out -  where RESULTS.md goes (- = nowhere)
 //
 // Environment knobs (defaults in brackets):
@@ -348,7 +349,7 @@ async function main() {
     log(`wrote ${out}`);
   }
   if (flags.json) {
-    writeFileSync(flags.json, JSON.stringify({ machine, command, config: { ...config, load, pin }, samples, summary, targets: targetList, startup, steady }, null, 2));
+    writeFileSync(flags.json, JSON.stringify({ machine, command, config: { ...config, load, pin, loadDescription, pinDescription }, samples, summary, targets: targetList, startup, steady }, null, 2));
   }
 }
 

@@ -1,5 +1,7 @@
 // Turns the samples of a run into the table, the issue-9 targets (met / not met) and RESULTS.md.
-// Ratios are taken per round against the baseline of the same round, then the median over rounds.
+// Ratios are taken per round against the baseline of the same round, then the median over rounds;
+// the middle half of the per-round ratios (25th–75th percentile) is shown beside each median, so a
+// target missed or met by less than the run's own spread reads as such.
 
 export const median = (xs) => {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -7,6 +9,18 @@ export const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
+
+/** The q-quantile (0–1) of the finite values, interpolated between neighbours (NaN when none). */
+export const quantile = (xs, q) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const at = (s.length - 1) * q;
+  const lo = Math.floor(at);
+  return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (at - lo);
+};
+
+/** Median and interquartile range of per-round values: { median, q1, q3 }. */
+export const spread = (xs) => ({ median: median(xs), q1: quantile(xs, 0.25), q3: quantile(xs, 0.75) });
 
 /**
  * Per-row medians and same-round ratios; `samples[id][round]` as recorded by the harness. A row's
@@ -28,8 +42,10 @@ export function summarise(rows, samples, memory) {
       p99: median(ss.map((s) => s.p99)),
       cpuUs: median(ss.map((s) => s.cpuUs)),
       cpuRatio: median(perRound(row.id, (s, b) => s.cpuUs / b.cpuUs)),
+      cpuRatioSpread: spread(perRound(row.id, (s, b) => s.cpuUs / b.cpuUs)),
       overheadUs: median(perRound(row.id, (s, b) => s.cpuUs - b.cpuUs)),
       p99Ratio: median(perRound(row.id, (s, b) => s.p99 / b.p99)),
+      p99RatioSpread: spread(perRound(row.id, (s, b) => s.p99 / b.p99)),
       served: sum('served'),
       spans: sum('spans'),
       owed: sum('owed'),
@@ -47,13 +63,18 @@ export function summarise(rows, samples, memory) {
   for (const r of Object.values(out)) r.peakRatio = r.peakRss / (out[r.baseline]?.peakRss ?? NaN);
   // Increments of one feature over the quiet row, per round, in units of the baseline.
   const delta = (id) =>
-    samples[id] && samples.quiet && base ? median(samples[id].map((s, i) => (s.cpuUs - samples.quiet[i].cpuUs) / base[i].cpuUs)) : NaN;
-  return { rows: out, accessLogAdds: delta('access-log'), storeAdds: delta('store') };
+    samples[id] && samples.quiet && base ? spread(samples[id].map((s, i) => (s.cpuUs - samples.quiet[i].cpuUs) / base[i].cpuUs)) : spread([]);
+  const accessLog = delta('access-log');
+  const store = delta('store');
+  return { rows: out, accessLogAdds: accessLog.median, accessLogAddsSpread: accessLog, storeAdds: store.median, storeAddsSpread: store };
 }
 
 const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '–');
 const x2 = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '–');
 const plus = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}×`;
+/** A ratio's median with its interquartile range, when there is one: `1.32× (1.21–1.40)`. */
+const x2iqr = (x, s) => (s && Number.isFinite(s.q1) && s.q3 > s.q1 ? `${x2(x)} (${s.q1.toFixed(2)}–${s.q3.toFixed(2)})` : x2(x));
+const plusIqr = (x, s) => (s && Number.isFinite(s.q1) && s.q3 > s.q1 ? `${plus(x)} (${plus(s.q1)} to ${plus(s.q3)})` : plus(x));
 
 export function table(summary) {
   const lines = [
@@ -63,7 +84,7 @@ export function table(summary) {
   for (const r of Object.values(summary.rows)) {
     const spans = r.exports ? `${r.spans} / ${r.owed}${r.errorSpans ? ` (${r.errorSpans} errors)` : ''}` : '–';
     lines.push(
-      `| ${r.label} | ${f(r.rps, 0)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${x2(r.p99Ratio)} | ${f(r.cpuUs)} | ${x2(r.cpuRatio)} | ${spans} | ${f(r.idleRss, 0)} | ${f(r.peakRss, 0)} | ${x2(r.peakRatio)} |`,
+      `| ${r.label} | ${f(r.rps, 0)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${x2iqr(r.p99Ratio, r.p99RatioSpread)} | ${f(r.cpuUs)} | ${x2iqr(r.cpuRatio, r.cpuRatioSpread)} | ${spans} | ${f(r.idleRss, 0)} | ${f(r.peakRss, 0)} | ${x2(r.peakRatio)} |`,
     );
   }
   return lines.join('\n');
@@ -79,12 +100,12 @@ export function targets(summary, startup, steady) {
   const add = (target, measured, met) => out.push({ target, measured, met });
   const ratio = (id, limit, what) => {
     const r = R[id];
-    add(`${what}: CPU ≤ ${limit.toFixed(2)}× bare`, r ? x2(r.cpuRatio) : 'row not run', r ? r.cpuRatio <= limit : null);
+    add(`${what}: CPU ≤ ${limit.toFixed(2)}× bare`, r ? x2iqr(r.cpuRatio, r.cpuRatioSpread) : 'row not run', r ? r.cpuRatio <= limit : null);
   };
   const otlp = R.otlp;
   ratio('otlp', 1.2, 'OTLP gRPC export at 100%');
-  add('OTLP gRPC export at 100%: stretch CPU ≤ 1.10× bare', otlp ? x2(otlp.cpuRatio) : 'row not run', otlp ? otlp.cpuRatio <= 1.1 : null);
-  add('OTLP gRPC export at 100%: p99 ≤ 1.3× bare', otlp ? x2(otlp.p99Ratio) : 'row not run', otlp ? otlp.p99Ratio <= 1.3 : null);
+  add('OTLP gRPC export at 100%: stretch CPU ≤ 1.10× bare', otlp ? x2iqr(otlp.cpuRatio, otlp.cpuRatioSpread) : 'row not run', otlp ? otlp.cpuRatio <= 1.1 : null);
+  add('OTLP gRPC export at 100%: p99 ≤ 1.3× bare', otlp ? x2iqr(otlp.p99Ratio, otlp.p99RatioSpread) : 'row not run', otlp ? otlp.p99Ratio <= 1.3 : null);
   for (const r of Object.values(R)) {
     if (!r.exports || r.id.startsWith('sdk') || r.h2) continue;
     // Spans of requests the load generator abandoned when it stopped are ERROR spans: those of
@@ -99,8 +120,8 @@ export function targets(summary, startup, steady) {
   ratio('shipped', 1.35, 'As shipped (export + store + access log)');
   ratio('quiet', 1.08, 'No export, no admin, quiet');
   ratio('otlp-1pct', 1.1, '1% sampling with export');
-  add('Access log adds ≤ 0.06× on its own', Number.isFinite(summary.accessLogAdds) ? plus(summary.accessLogAdds) : 'rows not run', Number.isFinite(summary.accessLogAdds) ? summary.accessLogAdds <= 0.06 : null);
-  add('Viewer store adds ≤ 0.06× on its own', Number.isFinite(summary.storeAdds) ? plus(summary.storeAdds) : 'rows not run', Number.isFinite(summary.storeAdds) ? summary.storeAdds <= 0.06 : null);
+  add('Access log adds ≤ 0.06× on its own', Number.isFinite(summary.accessLogAdds) ? plusIqr(summary.accessLogAdds, summary.accessLogAddsSpread) : 'rows not run', Number.isFinite(summary.accessLogAdds) ? summary.accessLogAdds <= 0.06 : null);
+  add('Viewer store adds ≤ 0.06× on its own', Number.isFinite(summary.storeAdds) ? plusIqr(summary.storeAdds, summary.storeAddsSpread) : 'rows not run', Number.isFinite(summary.storeAdds) ? summary.storeAdds <= 0.06 : null);
 
   // Cheaper than the stock SDK per span emitted: a row's CPU over the baseline, divided by the
   // spans it emits per request (at least one: a row that samples less still traces every request),
@@ -171,10 +192,11 @@ export function markdown({ machine, command, config, summary, targetList, startu
     '',
     'CPU is utime + stime of the whole proxy process (all threads, /proc/<pid>/stat) from the start of a',
     'measurement until its spans reached the sink, per request the upstream served. Ratios are per',
-    'round against the bare proxy of the same round. Spans are counted by an OTLP/gRPC sink decoding',
-    'with the official protobuf code; "owed" = requests the upstream saw with a sampled traceparent ×',
-    'spans per request; spans of requests abandoned by the load generator when it stops are ERROR',
-    'spans, delivered but not always owed (counted in brackets).',
+    'round against the bare proxy of the same round: the median over rounds, and in brackets the middle',
+    "half of the per-round ratios (25th–75th percentile), the run's own noise. Spans are counted by an",
+    'OTLP/gRPC sink decoding with the official protobuf code; "owed" = requests the upstream saw',
+    'with a sampled traceparent × spans per request; spans of requests abandoned by the load',
+    'generator when it stops are ERROR spans, delivered but not always owed (counted in brackets).',
     ...(Object.values(summary.rows).some((r) => r.h2)
       ? [
           '',
