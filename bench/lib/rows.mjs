@@ -26,6 +26,15 @@ export const ROWS = [
   { id: 'sdk-1', label: 'undici + OTel JS SDK, 1 SERVER span, BatchSpanProcessor, OTLP gRPC', script: 'bench/sdk-proxy.mjs', args: ({ target, otlp }) => [target, otlp, '1'], spansPerSampled: 1, sdk: true },
   { id: 'sdk-2', label: 'undici + OTel JS SDK, SERVER + CLIENT spans', script: 'bench/sdk-proxy.mjs', args: ({ target, otlp }) => [target, otlp, '2'], spansPerSampled: 2, sdk: true },
   {
+    // Opt-in (`optional`): run only when BENCH_ROWS names it; never in the default table.
+    id: 'raw-probe',
+    label: 'probe: HTTP/1.1 on raw sockets with the quiet row\'s tracing work (bench/raw-probe-proxy.mjs)',
+    script: 'bench/raw-probe-proxy.mjs',
+    args: ({ target }) => [target],
+    spansPerSampled: 0,
+    optional: true,
+  },
+  {
     id: 'h2-bare',
     label: 'HTTP/2: bare node:http2 proxy (baseline of the h2 rows), h2c both sides',
     script: 'bench/h2-bare-proxy.mjs',
@@ -51,7 +60,7 @@ function tracecar(admin, log = [], otlp = false) {
 
 /** BENCH_ROWS=id,id → those rows in table order, always with the baseline each needs (bare, h2-bare). */
 export function selectRows(filter) {
-  if (!filter) return ROWS;
+  if (!filter) return ROWS.filter((r) => !r.optional);
   const ids = new Set(filter.split(',').map((s) => s.trim()).filter(Boolean));
   const unknown = [...ids].filter((id) => !ROWS.some((r) => r.id === id));
   if (unknown.length) throw new Error(`unknown row(s) ${unknown.join(', ')}; rows: ${ROWS.map((r) => r.id).join(', ')}`);
