@@ -19,8 +19,8 @@
 //   BENCH_ROWS [all]         comma-separated row ids, e.g. otlp,sdk-1 (the baseline a row is compared
 //                            with is always run): bare quiet access-log store otlp otlp-1pct shipped
 //                            sdk-1 sdk-2, and the HTTP/2 rows h2-bare h2 (h2load; skipped when it is
-//                            not installed: Debian's nghttp2-client); raw-probe (an HTTP/1.1 proxy on
-//                            raw sockets doing the quiet row's tracing work) runs only when named
+//                            not installed: Debian's nghttp2-client); the probes raw-probe and
+//                            http-raw-upstream (what node:http and undici cost) run only when named
 //   BENCH_LOAD [wrk if installed, else autocannon]   wrk | autocannon
 //   BENCH_REQUESTS           exact requests per measurement instead of BENCH_SECONDS (autocannon)
 //   BENCH_WARMUP [2]         seconds of load per row before the first round (0 = none)

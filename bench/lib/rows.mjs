@@ -35,6 +35,14 @@ export const ROWS = [
     optional: true,
   },
   {
+    id: 'http-raw-upstream',
+    label: 'probe: the bare proxy with its upstream side on raw sockets instead of undici (bench/http-raw-upstream-probe.mjs)',
+    script: 'bench/http-raw-upstream-probe.mjs',
+    args: ({ target }) => [target],
+    spansPerSampled: 0,
+    optional: true,
+  },
+  {
     id: 'h2-bare',
     label: 'HTTP/2: bare node:http2 proxy (baseline of the h2 rows), h2c both sides',
     script: 'bench/h2-bare-proxy.mjs',

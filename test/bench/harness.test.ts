@@ -82,19 +82,22 @@ describe('bench harness, tiny mode', () => {
     expect(stdout).toContain(`| ${REQUESTS} / ${REQUESTS} |`);
   });
 
-  it('the raw-socket probe row runs only when named, and forwards every request', async () => {
+  it('the raw-socket probe rows run only when named, and forward every request', async () => {
     const { selectRows } = await import('../../bench/lib/rows.mjs');
     expect(selectRows().map((r) => r.id)).not.toContain('raw-probe');
-    expect(selectRows('raw-probe').map((r) => r.id)).toEqual(['bare', 'raw-probe']);
+    expect(selectRows().map((r) => r.id)).not.toContain('http-raw-upstream');
+    expect(selectRows('raw-probe,http-raw-upstream').map((r) => r.id)).toEqual(['bare', 'raw-probe', 'http-raw-upstream']);
     const json = join(dir, 'bench-probe.json');
     await run(process.execPath, ['bench/run.mjs', '--json', json, '--out', '-'], {
       cwd: root,
       timeout: 60_000,
-      env: cleanEnv({ BENCH_ROWS: 'raw-probe', BENCH_ROUNDS: '1', BENCH_REQUESTS: String(REQUESTS), BENCH_CONNECTIONS: '4', BENCH_WARMUP: '0', BENCH_STARTUP_RUNS: '0', BENCH_PIN: '0', BENCH_LOAD: 'autocannon' }),
+      env: cleanEnv({ BENCH_ROWS: 'raw-probe,http-raw-upstream', BENCH_ROUNDS: '1', BENCH_REQUESTS: String(REQUESTS), BENCH_CONNECTIONS: '4', BENCH_WARMUP: '0', BENCH_STARTUP_RUNS: '0', BENCH_PIN: '0', BENCH_LOAD: 'autocannon' }),
     });
     const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
-    const [s] = report.samples['raw-probe'];
-    expect({ requests: s.requests, served: s.served, errors: s.errors + s.non2xx }).toEqual({ requests: REQUESTS, served: REQUESTS, errors: 0 });
+    for (const id of ['raw-probe', 'http-raw-upstream']) {
+      const [s] = report.samples[id];
+      expect({ id, requests: s.requests, served: s.served, errors: s.errors + s.non2xx }).toEqual({ id, requests: REQUESTS, served: REQUESTS, errors: 0 });
+    }
   });
 
   // h2load (Debian's nghttp2-client) drives the HTTP/2 rows; without it the harness leaves them out.
