@@ -6,45 +6,41 @@
 // Usage: node bench/http-raw-upstream-probe.mjs TARGET_URL   (BENCH_ROWS=http-raw-upstream npm run bench)
 import { createServer } from 'node:http';
 import { connect } from 'node:net';
+import { HOP, HeadReader } from './lib/raw-http.mjs';
 
 const target = new URL(process.argv[2]);
-const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+/** Upstream connections between requests. */
 const idle = [];
 
-/** One upstream connection: parses one response at a time and hands it to `onResponse`. */
+/** One upstream connection: reads one response at a time into the node:http response `res`. */
 class Upstream {
   constructor() {
     this.socket = connect({ host: target.hostname, port: Number(target.port), noDelay: true });
-    this.head = '';
+    this.head = new HeadReader();
     this.bodyLeft = -1;
-    this.status = 0;
-    this.headers = [];
     this.res = null;
     this.socket.on('data', (chunk) => this.onData(chunk));
     this.socket.on('error', () => this.res?.destroy());
+    // A connection the upstream closed is never handed out again.
+    this.socket.on('close', () => {
+      const at = idle.indexOf(this);
+      if (at >= 0) idle.splice(at, 1);
+    });
   }
 
   onData(chunk) {
     let body = chunk;
     if (this.bodyLeft < 0) {
-      this.head += chunk.toString('latin1');
-      const end = this.head.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const lines = this.head.slice(0, end).split('\r\n');
-      const used = chunk.length - (this.head.length - end - 4);
-      this.head = '';
-      this.status = Number(lines[0].slice(9, 12));
+      const head = this.head.push(chunk);
+      if (head === undefined) return;
       const out = [];
-      for (let i = 1; i < lines.length; i++) {
-        const colon = lines[i].indexOf(':');
-        const name = lines[i].slice(0, colon);
-        const lower = name.toLowerCase();
-        const value = lines[i].slice(colon + 1).trim();
-        if (lower === 'content-length') this.bodyLeft = Number(value);
-        if (!HOP.has(lower)) out.push(name, value);
+      for (let i = 0; i < head.headers.length; i += 2) {
+        const lower = head.headers[i].toLowerCase();
+        if (lower === 'content-length') this.bodyLeft = Number(head.headers[i + 1]);
+        if (!HOP.has(lower)) out.push(head.headers[i], head.headers[i + 1]);
       }
-      this.res.writeHead(this.status, out);
-      body = chunk.subarray(used);
+      this.res.writeHead(Number(head.first.slice(9, 12)), out);
+      body = head.rest;
     }
     this.bodyLeft -= body.length;
     if (this.bodyLeft === 0) {

@@ -8,9 +8,9 @@
 // Usage: node bench/raw-probe-proxy.mjs TARGET_URL   (BENCH_ROWS=raw-probe npm run bench)
 import { randomFillSync, randomUUID } from 'node:crypto';
 import { connect, createServer } from 'node:net';
+import { HOP, HeadReader } from './lib/raw-http.mjs';
 
 const target = new URL(process.argv[2]);
-const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const pool = Buffer.alloc(16384);
 let poolAt = pool.length;
@@ -41,34 +41,20 @@ class Span {
     this.end = 0;
   }
 }
-export const ended = { count: 0 };
-
-function parseHead(head) {
-  const lines = head.split('\r\n');
-  const headers = [];
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i];
-    const colon = line.indexOf(':');
-    if (colon > 0) headers.push(line.slice(0, colon), line.slice(colon + 1).trim());
-  }
-  return { first: lines[0], headers };
-}
 
 createServer({ noDelay: true }, (client) => {
   const upstream = connect({ host: target.hostname, port: Number(target.port), noDelay: true });
-  let pending = '';
+  const request = new HeadReader();
   let span;
-  let responseHead = '';
+  const response = new HeadReader();
   let bodyLeft = -1;
   client.on('error', () => upstream.destroy());
   upstream.on('error', () => client.destroy());
   client.on('close', () => upstream.destroy());
   client.on('data', (chunk) => {
-    pending += chunk.toString('latin1');
-    const end = pending.indexOf('\r\n\r\n');
-    if (end < 0) return;
-    const { first, headers } = parseHead(pending.slice(0, end));
-    pending = pending.slice(end + 4);
+    const head = request.push(chunk);
+    if (head === undefined) return;
+    const { first, headers } = head;
     const sp1 = first.indexOf(' ');
     const sp2 = first.lastIndexOf(' ');
     span = new Span(first.slice(0, sp1), first.slice(sp1 + 1, sp2), performance.now());
@@ -102,14 +88,10 @@ createServer({ noDelay: true }, (client) => {
     upstream.write(out, 'latin1');
   });
   upstream.on('data', (chunk) => {
-    let at = 0;
     if (bodyLeft < 0) {
-      responseHead += chunk.toString('latin1');
-      const end = responseHead.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const { first, headers } = parseHead(responseHead.slice(0, end));
-      at = chunk.length - (responseHead.length - end - 4);
-      responseHead = '';
+      const head = response.push(chunk);
+      if (head === undefined) return;
+      const { first, headers, rest } = head;
       span.status = Number(first.slice(9, 12));
       let out = `${first}\r\n`;
       for (let i = 0; i < headers.length; i += 2) {
@@ -120,11 +102,10 @@ createServer({ noDelay: true }, (client) => {
       }
       out += `x-request-id: ${span.correlationId}\r\ntraceresponse: 00-${span.traceId}-${span.spanId}-01\r\n`;
       out += `Date: ${date}\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\n`;
-      const body = chunk.subarray(at);
-      bodyLeft -= body.length;
+      bodyLeft -= rest.length;
       client.cork();
       client.write(out, 'latin1');
-      if (body.length > 0) client.write(body);
+      if (rest.length > 0) client.write(rest);
       client.uncork();
     } else {
       bodyLeft -= chunk.length;
@@ -133,7 +114,6 @@ createServer({ noDelay: true }, (client) => {
     if (bodyLeft === 0) {
       bodyLeft = -1;
       span.end = performance.now();
-      ended.count++;
       span = undefined;
     }
   });

@@ -4,8 +4,7 @@
 // the bare row passes none.
 import { createServer } from 'node:http';
 import { Agent } from 'undici';
-
-const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+import { HOP } from './raw-http.mjs';
 
 /**
  * @param {URL} target
