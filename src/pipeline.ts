@@ -12,7 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex, Writable } from 'node:stream';
-import type { Dispatcher } from 'undici';
+import type { UpstreamDispatcher } from './proxy/h1-client.js';
 import type { Runtime } from './runtime.js';
 import { diagnose, stitch, type Doctor, type StitchResult } from './stitching.js';
 import { Hop } from './telemetry/hop.js';
@@ -70,7 +70,7 @@ export interface PipelineDeps {
 /** Where a request goes once the pipeline has decided everything else. */
 export interface UpstreamTarget {
   /** HTTP/1.1 (undici), with the target's TLS settings. */
-  dispatcher: Dispatcher;
+  dispatcher: UpstreamDispatcher;
   origin: string;
   path: string;
   label: string;
@@ -81,7 +81,7 @@ export interface UpstreamTarget {
 
 /** An egress listener: the forward proxy (no fixed target) or a named route. */
 export interface EgressListener {
-  dispatcher: Dispatcher;
+  dispatcher: UpstreamDispatcher;
   /** Named route: every request goes to this route's current target, under its name as peer.service. */
   route?: { name: string };
   /** Named routes: the connections to the route's target (its protocol and TLS settings). */

@@ -197,13 +197,11 @@ export function createTracecar(initial: TracecarConfig, options: TracecarOptions
     upstreamPools() {
       const out: Record<string, UpstreamPoolStats> = {};
       for (const agent of [ingressClients.agent, egressClients.agent]) {
-        for (const [origin, s] of Object.entries(agent.stats)) {
-          // A Pool's stats; a single Client's have no connected/free.
-          const pool = s as Partial<UpstreamPoolStats> & { pending: number; running: number };
+        for (const [origin, pool] of Object.entries(agent.stats)) {
           const prev = out[origin] ?? { connected: 0, free: 0, pending: 0, running: 0 };
           out[origin] = {
-            connected: prev.connected + (pool.connected ?? 0),
-            free: prev.free + (pool.free ?? 0),
+            connected: prev.connected + pool.connected,
+            free: prev.free + pool.free,
             pending: prev.pending + pool.pending,
             running: prev.running + pool.running,
           };

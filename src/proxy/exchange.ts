@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import type { UpstreamDispatcher } from './h1-client.js';
 import type { TimeoutConfig } from '../config/types.js';
 import type { Failure, FailureCause } from '../errors.js';
 import { forwardableResponseHeaders } from './headers.js';
@@ -56,7 +57,7 @@ export interface ForwardObserver {
  * `sink` replaces `res` as the body destination when a chaos transform sits in between.
  */
 export function forwardExchange(
-  dispatcher: Dispatcher,
+  dispatcher: UpstreamDispatcher,
   req: IncomingMessage,
   res: ServerResponse,
   fr: ForwardRequest,

@@ -1,21 +1,22 @@
 /**
- * The connections of one listener side (ingress or egress) towards its targets: undici for
- * HTTP/1.1 (one shared Agent, plus one per distinct TLS setting of an https:// target: its CA,
- * client certificate and server name go into undici's connector), and the HTTP/2 session pool for
- * h2c:// and h2 targets. Built once at start; a reload that changes a target's TLS files gets new
+ * The connections of one listener side (ingress or egress) towards its targets: for HTTP/1.1 one
+ * shared client (proxy/h1-client.ts, with undici behind it for bodies, upgrades and https://), plus
+ * one undici Agent per distinct TLS setting of an https:// target (its CA, client certificate and
+ * server name go into undici's connector); the HTTP/2 session pool for h2c:// and h2 targets. Built once at start; a reload that changes a target's TLS files gets new
  * connections for it, and the ones no target uses any more are closed once idle.
  */
-import type { Agent, Dispatcher } from 'undici';
+import type { Agent } from 'undici';
 import type { Http2Config, TimeoutConfig } from '../config/types.js';
 import type { TargetSpec } from '../config/targets.js';
 import { H2Pool } from './h2-pool.js';
-import { createUpstreamAgent } from './upstream.js';
+import type { H1Client, UpstreamDispatcher } from './h1-client.js';
+import { createUpstreamAgent, createUpstreamClient } from './upstream.js';
 
 export interface UpstreamClients {
-  /** The shared HTTP/1.1 Agent (forward proxy, plain http:// targets). */
-  readonly agent: Agent;
-  /** HTTP/1.1 through undici for `spec`, with its TLS settings. */
-  dispatcher(spec: TargetSpec): Dispatcher;
+  /** The shared HTTP/1.1 client (forward proxy, http:// targets, https:// ones without TLS settings). */
+  readonly agent: H1Client;
+  /** HTTP/1.1 for `spec`: the shared client, or undici with its TLS settings. */
+  dispatcher(spec: TargetSpec): UpstreamDispatcher;
   readonly h2: H2Pool;
   /** Close the TLS agents of pool keys not in `keys` (after a reload), gracefully. */
   retain(keys: ReadonlySet<string>): void;
@@ -24,7 +25,7 @@ export interface UpstreamClients {
 }
 
 export function createUpstreamClients(timeouts: TimeoutConfig, http2: Http2Config['upstream']): UpstreamClients {
-  const agent = createUpstreamAgent(timeouts);
+  const agent = createUpstreamClient(timeouts);
   const tlsAgents = new Map<string, Agent>();
   const h2 = new H2Pool({ ...http2, connectTimeout: timeouts.connect });
   return {

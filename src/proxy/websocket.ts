@@ -21,6 +21,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
+import type { UpstreamDispatcher } from './h1-client.js';
 import type { TimeoutConfig } from '../config/types.js';
 import { failure } from '../errors.js';
 import { Hop } from '../telemetry/hop.js';
@@ -69,7 +70,7 @@ export function isFailureClose(code: number): boolean {
 export interface WebSocketExchange {
   /** The upgrade's SERVER (ingress) or CLIENT (egress) span. */
   hop: Hop;
-  dispatcher: Dispatcher;
+  dispatcher: UpstreamDispatcher;
   origin: string;
   path: string;
   /** Flat [name, value, …] list for the upstream: hop-by-hop fields removed, context injected. */

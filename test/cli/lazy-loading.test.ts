@@ -111,7 +111,7 @@ describe.skipIf(!hooks)('modules the tracecar command loads (needs node:module r
     }
   });
 
-  it("a start from flags loads no YAML parser, schema compiler, OTLP codec, undici index, gRPC or Node's bundled undici; a config file and a POST /v1/traces load theirs", async () => {
+  it("a start and a GET load no YAML parser, schema compiler, OTLP codec, undici, gRPC or Node's bundled undici; a config file, a POST /v1/traces and a request body load theirs", async () => {
     const rec = recording();
     const cli = await startCli(['--target', target, '--port', '127.0.0.1:0', '--admin-port', '0'], { nodeArgs: rec.nodeArgs, env: rec.env });
     expect((await fetch(`http://127.0.0.1:${cli.ingressPort}/`)).status).toBe(200);
@@ -119,7 +119,8 @@ describe.skipIf(!hooks)('modules the tracecar command loads (needs node:module r
     expect(await cli.exited).toBe(0);
     const plain = rec.loaded();
     for (const [what, path] of NOT_AT_START) expect(loadedFrom(plain, path), what).toEqual([]);
-    expect(loadedFrom(plain, 'node_modules/undici/lib/dispatcher/agent.js').length, "undici's Agent").toBeGreaterThan(0);
+    // A bodiless request goes through tracecar's own HTTP/1.1 client (proxy/h1-client.ts).
+    expect(loadedFrom(plain, 'node_modules/undici/'), 'undici, before a request with a body').toEqual([]);
     // An ES import of node:http reads its WebSocket getter, which loads Node's bundled undici
     // (~4 MiB of idle RSS in the sidecar): the bundle requires node:http (scripts/bundle-cli.mjs).
     const builtins = rec.builtins();
@@ -132,11 +133,14 @@ describe.skipIf(!hooks)('modules the tracecar command loads (needs node:module r
     const cli2 = await startCli(['--config', config], { nodeArgs: rec2.nodeArgs, env: rec2.env });
     const posted = await fetch(`http://127.0.0.1:${cli2.adminPort}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(posted.status).toBe(200);
+    const withBody = await fetch(`http://127.0.0.1:${cli2.ingressPort}/`, { method: 'POST', body: 'a body' });
+    expect(withBody.status).toBe(200);
     cli2.child.kill('SIGTERM');
     expect(await cli2.exited).toBe(0);
     const withFile = rec2.loaded();
     expect(loadedFrom(withFile, 'node_modules/yaml/').length, 'yaml, for the file').toBeGreaterThan(0);
     expect(loadedFrom(withFile, 'node_modules/protobufjs/').length, 'protobufjs, for the POST').toBeGreaterThan(0);
     expect(loadedFrom(withFile, 'node_modules/ajv/dist/core'), "ajv's compiler").toEqual([]);
+    expect(loadedFrom(withFile, 'node_modules/undici/lib/dispatcher/agent.js').length, "undici's Agent, for the request body").toBeGreaterThan(0);
   });
 });

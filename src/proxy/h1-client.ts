@@ -1,0 +1,479 @@
+/**
+ * tracecar's own HTTP/1.1 client for the requests most traffic is made of: no request body, a
+ * plain http:// upstream. Everything else (a request body, an upgrade, https://) goes to undici's
+ * Agent, created on first use. Measured reason (docs/performance.md): undici's client side was
+ * ~40% of a bare proxy's CPU; this path keeps undici's handler interface (proxy/exchange.ts does
+ * not know which one ran) and its error codes, so spans and error.type read the same.
+ *
+ * Responses are parsed by Node's own llhttp binding (the parser node:http's client uses, with its
+ * strict RFC 9112 framing: Content-Length and Transfer-Encoding together, duplicate lengths, bad
+ * chunk sizes and header overflow are errors, never guesses). One request per connection at a
+ * time (no pipelining), idle connections kept per origin for the upstream's Keep-Alive hint.
+ */
+import { createRequire } from 'node:module';
+import { connect, type Socket } from 'node:net';
+import type { Dispatcher } from 'undici';
+
+const require = createRequire(import.meta.url);
+const { maxHeaderSize } = require('node:http') as { maxHeaderSize: number };
+
+/**
+ * node:http's own response parser. `_http_common` is what node:http's client is built on; Node
+ * documents it as deprecated for outside use (DEP0199, documentation-only) but ships it in every
+ * version tracecar supports. Should a Node drop it, every request goes to undici instead.
+ */
+function loadParser(): HTTPParserConstructor | undefined {
+  try {
+    const { HTTPParser } = require('_http_common') as { HTTPParser?: HTTPParserConstructor };
+    return typeof HTTPParser === 'function' && typeof HTTPParser.kOnHeadersComplete === 'number' ? HTTPParser : undefined;
+  } catch {
+    return undefined;
+  }
+}
+const Parser = loadParser();
+/** The parser, for code that only runs when there is one. */
+const HTTPParser = Parser as HTTPParserConstructor;
+
+interface HTTPParserInstance {
+  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
+  execute(chunk: Buffer): number | ParserError;
+  finish(): undefined | ParserError;
+  close(): void;
+  [slot: number]: unknown;
+}
+interface HTTPParserConstructor {
+  new (): HTTPParserInstance;
+  RESPONSE: number;
+  kOnMessageBegin: number;
+  kOnHeaders: number;
+  kOnHeadersComplete: number;
+  kOnBody: number;
+  kOnMessageComplete: number;
+}
+interface ParserError extends Error {
+  code: string;
+  reason: string;
+}
+
+/** The part of undici's dispatcher the proxy uses: this client and undici's Agent both are one. */
+export interface UpstreamDispatcher {
+  dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
+}
+
+export interface PoolStats {
+  connected: number;
+  free: number;
+  pending: number;
+  running: number;
+}
+
+export interface H1ClientOptions {
+  connectTimeout: number;
+  /** Idle connections close after this long unless the upstream's Keep-Alive hint says less. */
+  keepAliveTimeout: number;
+  keepAliveMaxTimeout: number;
+  /** The dispatcher for what this client does not carry, created on first use. */
+  fallback: () => UpstreamDispatcher & { close(): Promise<void>; stats: Record<string, unknown> };
+}
+
+/** undici's own codes and messages, so error.type and the catalogue read the same either way. */
+function transportError(code: string, message: string, name = 'Error'): Error {
+  const e = Object.assign(new Error(message), { code });
+  e.name = name;
+  return e;
+}
+/** undici's HTTPParserError carries no code for these: error.type stays `HTTPParserError`. */
+function parserError(reason: string): Error {
+  const e = new Error(`Response does not match the HTTP/1.1 protocol (${reason})`);
+  e.name = 'HTTPParserError';
+  return e;
+}
+
+// A connection's state between requests.
+const IDLE = 0;
+const CONNECTING = 1;
+const WAITING_HEADERS = 2;
+const READING_BODY = 3;
+
+const KEEP_ALIVE_THRESHOLD_MS = 2_000; // undici's keepAliveTimeoutThreshold: close before the upstream does
+const NOT_SAFE = /[\r\n\0]/;
+
+/** One request on a connection: what the handler was promised, and its abort (handed to onConnect). */
+class Pending {
+  constructor(
+    readonly conn: Connection,
+    readonly handler: Dispatcher.DispatchHandler,
+    readonly head: string,
+    readonly isHead: boolean,
+    readonly headersTimeout: number,
+    readonly bodyTimeout: number,
+  ) {}
+  done = false;
+  /** Abort by the handler (the client left): the connection cannot be reused mid-response. */
+  readonly abort = (err?: Error): void => {
+    if (this.done) return;
+    this.conn.fail(this, err ?? transportError('UND_ERR_ABORTED', 'Request aborted', 'RequestAbortedError'));
+  };
+}
+
+class OriginPool {
+  readonly idle: Connection[] = [];
+  connected = 0;
+  running = 0;
+  constructor(
+    readonly client: H1Client,
+    readonly key: string,
+    readonly host: string,
+    readonly port: number,
+    /** `host: …\r\n` for requests that carry no Host field of their own. */
+    readonly hostLine: string,
+  ) {}
+}
+
+class Connection {
+  readonly socket: Socket;
+  readonly parser: HTTPParserInstance;
+  state = CONNECTING;
+  current: Pending | null = null;
+  /** Trailers or headers delivered in pieces (llhttp's slow path). */
+  private pieces: string[] | null = null;
+  private status = 0;
+  private keepAlive = false;
+  private keepAliveMs: number;
+  /** A response began that no request asked for: the connection is not to be trusted. */
+  private unsolicited = false;
+  private finished = false;
+  private closed = false;
+  private socketError: Error | undefined = undefined;
+
+  constructor(readonly pool: OriginPool) {
+    const { client } = pool;
+    this.keepAliveMs = client.options.keepAliveTimeout;
+    const socket = connect({ host: pool.host, port: pool.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 });
+    this.socket = socket;
+    socket.setTimeout(client.options.connectTimeout);
+    socket.on('connect', this.onConnect);
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('timeout', this.onTimeout);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+    const parser = new HTTPParser();
+    parser.initialize(HTTPParser.RESPONSE, {}, maxHeaderSize, 0);
+    parser[HTTPParser.kOnMessageBegin] = this.onMessageBegin;
+    parser[HTTPParser.kOnHeaders] = this.onHeaderPieces;
+    parser[HTTPParser.kOnHeadersComplete] = this.onHeadersComplete;
+    parser[HTTPParser.kOnBody] = this.onBody;
+    parser[HTTPParser.kOnMessageComplete] = this.onMessageComplete;
+    this.parser = parser;
+    pool.connected++;
+  }
+
+  start(p: Pending): void {
+    this.current = p;
+    this.pool.running++;
+    if (this.state === IDLE) this.send(p);
+  }
+
+  private send(p: Pending): void {
+    this.state = WAITING_HEADERS;
+    this.socket.ref();
+    p.handler.onConnect?.(p.abort);
+    if (p.done) return; // aborted in onConnect
+    this.socket.setTimeout(p.headersTimeout);
+    this.socket.write(p.head, 'latin1');
+  }
+
+  /** The request ends with `err`; a connection with a response half read is closed. */
+  fail(p: Pending, err: Error): void {
+    if (p.done) return;
+    p.done = true;
+    this.current = null;
+    this.pool.running--;
+    this.socket.destroy();
+    p.handler.onError?.(err);
+  }
+
+  /**
+   * The response stopped making sense: the request fails once the socket has closed, a tick
+   * later, so body bytes already handed to the client's response go out before its connection is cut.
+   */
+  private broken(err: Error): void {
+    this.socketError ??= err;
+    this.socket.destroy();
+  }
+
+  private readonly onConnect = (): void => {
+    this.state = IDLE;
+    const p = this.current;
+    if (p) this.send(p);
+  };
+
+  private readonly resume = (): void => {
+    this.socket.resume();
+  };
+
+  private readonly onData = (chunk: Buffer): void => {
+    const p = this.current;
+    if (p === null) {
+      // Bytes between requests: nothing asked for them.
+      this.socket.destroy();
+      return;
+    }
+    const r = this.parser.execute(chunk);
+    if (typeof r !== 'number') {
+      this.broken(parserError(r.reason));
+      return;
+    }
+    if (this.finished) this.release();
+  };
+
+  private readonly onMessageBegin = (): void => {
+    if (this.current === null) this.unsolicited = true;
+  };
+
+  private readonly onHeaderPieces = (headers: string[]): void => {
+    this.pieces = this.pieces === null ? headers : this.pieces.concat(headers);
+  };
+
+  private readonly onHeadersComplete = (
+    _major: number,
+    _minor: number,
+    headers: string[] | undefined,
+    _method: unknown,
+    _url: unknown,
+    status: number,
+    statusText: string,
+    upgrade: boolean,
+    shouldKeepAlive: boolean,
+  ): number => {
+    const p = this.current;
+    if (p === null || p.done) return -1;
+    if (headers === undefined) {
+      headers = this.pieces ?? [];
+      this.pieces = null;
+    }
+    if (upgrade) {
+      this.broken(parserError('Upgrade in a response to a request that asked for none'));
+      return -1;
+    }
+    this.status = status;
+    if (status >= 200) {
+      this.keepAlive = shouldKeepAlive;
+      if (shouldKeepAlive) this.keepAliveMs = this.keepAliveHint(headers);
+      this.state = READING_BODY;
+      if (p.bodyTimeout !== p.headersTimeout) this.socket.setTimeout(p.bodyTimeout);
+    }
+    const paused = p.handler.onHeaders?.(status, headers as unknown as Buffer[], this.resume, statusText) === false;
+    if (p.done) return -1;
+    if (paused) this.socket.pause();
+    // No body after a 1xx, nor after a HEAD response's headers (RFC 9110 §9.3.2).
+    return status < 200 || p.isHead ? 1 : 0;
+  };
+
+  /** Keep-Alive: timeout=N (RFC 9112 has none; the de-facto hint undici honours too), less a margin. */
+  private keepAliveHint(headers: string[]): number {
+    const { keepAliveTimeout, keepAliveMaxTimeout } = this.pool.client.options;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i];
+      if (name.length !== 10 || name.toLowerCase() !== 'keep-alive') continue;
+      const m = /timeout=(\d+)/i.exec(headers[i + 1]);
+      if (!m) break;
+      const ms = Number(m[1]) * 1000 - KEEP_ALIVE_THRESHOLD_MS;
+      return ms <= 0 ? 0 : Math.min(ms, keepAliveMaxTimeout);
+    }
+    return keepAliveTimeout;
+  }
+
+  private readonly onBody = (chunk: Buffer): void => {
+    const p = this.current;
+    if (p === null || p.done) return;
+    if (p.handler.onData?.(chunk) === false) this.socket.pause();
+  };
+
+  private readonly onMessageComplete = (): void => {
+    const p = this.current;
+    if (p === null || p.done) return;
+    const trailers = this.pieces ?? [];
+    this.pieces = null;
+    if (this.status < 200) return; // 1xx: the final response follows on the same connection
+    p.done = true;
+    this.current = null;
+    this.pool.running--;
+    this.finished = true;
+    p.handler.onComplete?.(trailers as never);
+  };
+
+  /** Back to the idle list after the response is read, or closed when it may not be reused. */
+  private release(): void {
+    this.finished = false;
+    const socket = this.socket;
+    if (!this.keepAlive || this.keepAliveMs <= 0 || this.unsolicited || this.pool.client.closing || socket.destroyed || this.closed) {
+      socket.destroy();
+      return;
+    }
+    this.state = IDLE;
+    // A response paused for the client's backpressure may have ended paused.
+    if (socket.isPaused()) socket.resume();
+    socket.setTimeout(this.keepAliveMs);
+    socket.unref();
+    this.pool.idle.push(this);
+  }
+
+  private readonly onEnd = (): void => {
+    const p = this.current;
+    if (p !== null && !p.done && this.state === READING_BODY) {
+      // A body delimited by the close ends here (RFC 9112 §6.3 rule 8); any other is cut short.
+      const r = this.parser.finish();
+      if (r === undefined && p.done) {
+        this.socket.destroy();
+        return;
+      }
+    }
+    this.socket.destroy(this.current ? transportError('UND_ERR_SOCKET', 'other side closed', 'SocketError') : undefined);
+  };
+
+  private readonly onTimeout = (): void => {
+    const p = this.current;
+    switch (this.state) {
+      case CONNECTING:
+        if (p) this.fail(p, transportError('UND_ERR_CONNECT_TIMEOUT', `Connect Timeout Error (attempted address: ${this.pool.host}:${this.pool.port}, timeout: ${this.pool.client.options.connectTimeout}ms)`, 'ConnectTimeoutError'));
+        else this.socket.destroy();
+        return;
+      case WAITING_HEADERS:
+        if (p) this.fail(p, transportError('UND_ERR_HEADERS_TIMEOUT', 'Headers Timeout Error', 'HeadersTimeoutError'));
+        return;
+      case READING_BODY:
+        if (p) this.fail(p, transportError('UND_ERR_BODY_TIMEOUT', 'Body Timeout Error', 'BodyTimeoutError'));
+        return;
+      default:
+        this.socket.destroy(); // keep-alive expired
+    }
+  };
+
+  private readonly onError = (err: Error): void => {
+    this.socketError ??= err;
+  };
+
+  private readonly onClose = (): void => {
+    if (this.closed) return;
+    this.closed = true;
+    const pool = this.pool;
+    pool.connected--;
+    const i = pool.idle.indexOf(this);
+    if (i >= 0) pool.idle.splice(i, 1);
+    this.parser.close();
+    const p = this.current;
+    if (p !== null && !p.done) this.fail(p, this.socketError ?? transportError('UND_ERR_SOCKET', 'other side closed', 'SocketError'));
+    pool.client.connectionClosed(pool);
+  };
+}
+
+/**
+ * The upstream connections of one listener side for plain-HTTP origins: a pool of keep-alive
+ * connections per origin, no limit on their number (as undici's Agent by default), no queueing.
+ */
+export class H1Client implements UpstreamDispatcher {
+  private readonly pools = new Map<string, OriginPool>();
+  private other: ReturnType<H1ClientOptions['fallback']> | undefined = undefined;
+  closing = false;
+  private drained: (() => void) | undefined = undefined;
+
+  constructor(readonly options: H1ClientOptions) {}
+
+  dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const origin = opts.origin as string;
+    if (Parser === undefined || opts.body != null || opts.upgrade || opts.method === 'CONNECT' || !origin.startsWith('http:') || !Array.isArray(opts.headers)) {
+      return this.fallback().dispatch(opts, handler);
+    }
+    if (this.closing) {
+      handler.onError?.(transportError('UND_ERR_CLOSED', 'The client is destroyed', 'ClientClosedError'));
+      return false;
+    }
+    const pool = this.pools.get(origin) ?? this.addPool(origin);
+    const head = requestHead(opts, pool.hostLine);
+    if (typeof head !== 'string') {
+      handler.onError?.(head);
+      return false;
+    }
+    const conn = pool.idle.pop() ?? new Connection(pool);
+    const headers = opts.headersTimeout ?? 300_000;
+    conn.start(new Pending(conn, handler, head, opts.method === 'HEAD', headers, opts.bodyTimeout ?? 300_000));
+    return true;
+  }
+
+  private addPool(origin: string): OriginPool {
+    const url = new URL(origin);
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    const pool = new OriginPool(this, origin, host, Number(url.port) || 80, `host: ${url.host}\r\n`);
+    this.pools.set(origin, pool);
+    return pool;
+  }
+
+  private fallback(): ReturnType<H1ClientOptions['fallback']> {
+    return (this.other ??= this.options.fallback());
+  }
+
+  /** Connections, idle ones and requests in flight per origin (undici's Agent stats shape), both paths summed. */
+  get stats(): Record<string, PoolStats> {
+    const out: Record<string, PoolStats> = {};
+    for (const [origin, s] of Object.entries(this.other?.stats ?? {})) {
+      const pool = s as Partial<PoolStats> & { pending: number; running: number };
+      out[origin] = { connected: pool.connected ?? 0, free: pool.free ?? 0, pending: pool.pending, running: pool.running };
+    }
+    for (const [origin, pool] of this.pools) {
+      const prev = out[origin] ?? { connected: 0, free: 0, pending: 0, running: 0 };
+      out[origin] = { connected: prev.connected + pool.connected, free: prev.free + pool.idle.length, pending: prev.pending, running: prev.running + pool.running };
+    }
+    return out;
+  }
+
+  connectionClosed(pool: OriginPool): void {
+    if (pool.connected === 0 && pool.idle.length === 0) this.pools.delete(pool.key);
+    if (this.drained && this.pools.size === 0) this.drained();
+  }
+
+  /** Graceful: idle connections close now, busy ones after their response. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const waits: Promise<void>[] = [];
+    if (this.other) waits.push(this.other.close().catch(() => {}));
+    for (const [key, pool] of this.pools) {
+      for (const conn of pool.idle.splice(0)) conn.socket.destroy();
+      if (pool.connected === 0) this.pools.delete(key); // a request refused before it had a connection
+    }
+    if (this.pools.size > 0) waits.push(new Promise<void>((r) => (this.drained = r)));
+    await Promise.all(waits);
+  }
+}
+
+/** Methods whose bodiless request undici sends with `content-length: 0` (RFC 9110 §8.6). */
+function expectsPayload(method: string): boolean {
+  return method === 'POST' || method === 'PUT' || method === 'PATCH';
+}
+
+/** The request line and header section, or an error for a field that would split the request. */
+function requestHead(opts: Dispatcher.DispatchOptions, hostLine: string): string | Error {
+  const method = opts.method;
+  const path = opts.path;
+  if (NOT_SAFE.test(path) || path.includes(' ')) return transportError('UND_ERR_INVALID_ARG', 'invalid request path', 'InvalidArgumentError');
+  const headers = opts.headers as string[] | null | undefined;
+  let lines = '';
+  let host = false;
+  let length = false;
+  if (headers) {
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i];
+      const value = headers[i + 1];
+      if (NOT_SAFE.test(value)) return transportError('UND_ERR_INVALID_ARG', `invalid ${name} header`, 'InvalidArgumentError');
+      if (name.length === 4 && name.toLowerCase() === 'host') host = true;
+      else if (name.length === 14 && name.toLowerCase() === 'content-length') length = true;
+      lines += `${name}: ${value}\r\n`;
+    }
+  }
+  let head = `${method} ${path} HTTP/1.1\r\n`;
+  if (!host) head += hostLine;
+  head += 'connection: keep-alive\r\n';
+  if (!length && expectsPayload(method)) head += 'content-length: 0\r\n';
+  return `${head}${lines}\r\n`;
+}
