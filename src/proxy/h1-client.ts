@@ -13,6 +13,7 @@
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
+import { keepAliveTimeoutSeconds, readSimpleHead, type SimpleHead } from './h1-head.js';
 
 const require = createRequire(import.meta.url);
 const { maxHeaderSize } = require('node:http') as { maxHeaderSize: number };
@@ -72,6 +73,8 @@ export interface H1ClientOptions {
   /** Idle connections close after this long unless the upstream's Keep-Alive hint says less. */
   keepAliveTimeout: number;
   keepAliveMaxTimeout: number;
+  /** Read the common response head in JavaScript (proxy/h1-head.ts); false: llhttp reads every one. @default true */
+  simpleHeads?: boolean;
   /** The dispatcher for what this client does not carry, created on first use. */
   fallback: () => UpstreamDispatcher & { close(): Promise<void>; stats: Record<string, unknown> };
 }
@@ -143,6 +146,10 @@ class Connection {
   /** A response began that no request asked for: the connection is not to be trusted. */
   private unsolicited = false;
   private finished = false;
+  /** The message being read is llhttp's (it began there): the JavaScript head reader waits for the next. */
+  private inParser = false;
+  /** Body bytes still owed by a response whose head the JavaScript reader took (Content-Length). */
+  private bodyLeft = 0;
   private closed = false;
   private socketError: Error | undefined = undefined;
 
@@ -220,7 +227,19 @@ class Connection {
       this.socket.destroy();
       return;
     }
-    const r = this.parser.execute(chunk);
+    if (this.bodyLeft > 0) return this.simpleBody(p, chunk, 0);
+    if (this.state === WAITING_HEADERS && !this.inParser && this.pool.client.simpleHeads) {
+      const head = readSimpleHead(chunk, p.isHead, maxHeaderSize);
+      if (head !== undefined) return this.simpleHead(p, head, chunk);
+    }
+    let r: number | ParserError;
+    try {
+      r = this.parser.execute(chunk);
+    } catch (err) {
+      // A handler callback threw: that request fails, the connection is not reused.
+      this.broken(err as Error);
+      return;
+    }
     if (typeof r !== 'number') {
       this.broken(parserError(r.reason));
       return;
@@ -228,7 +247,39 @@ class Connection {
     if (this.finished) this.release();
   };
 
+  /** A head the JavaScript reader took: the same steps as llhttp's callbacks below. */
+  private simpleHead(p: Pending, head: SimpleHead, chunk: Buffer): void {
+    this.status = head.status;
+    this.keepAlive = head.keepAlive;
+    if (head.keepAlive) this.keepAliveMs = this.keepAliveFor(head.keepAliveSeconds);
+    this.state = READING_BODY;
+    if (p.bodyTimeout !== p.headersTimeout) this.socket.setTimeout(p.bodyTimeout);
+    const paused = p.handler.onHeaders?.(head.status, head.headers as unknown as Buffer[], this.resume, head.statusText) === false;
+    if (p.done) return;
+    if (paused) this.socket.pause();
+    this.bodyLeft = head.contentLength;
+    this.simpleBody(p, chunk, head.bodyStart);
+  }
+
+  /** Content-Length body bytes from `start`; bytes past the body were never asked for. */
+  private simpleBody(p: Pending, chunk: Buffer, start: number): void {
+    const available = chunk.length - start;
+    if (this.bodyLeft > 0 && available > 0) {
+      const take = available < this.bodyLeft ? available : this.bodyLeft;
+      this.bodyLeft -= take;
+      const piece = start === 0 && take === chunk.length ? chunk : chunk.subarray(start, start + take);
+      if (p.handler.onData?.(piece) === false) this.socket.pause();
+      if (p.done) return;
+      start += take;
+    }
+    if (this.bodyLeft > 0) return;
+    if (start < chunk.length) this.unsolicited = true;
+    this.complete(p, []);
+    this.release();
+  }
+
   private readonly onMessageBegin = (): void => {
+    this.inParser = true;
     if (this.current === null) this.unsolicited = true;
   };
 
@@ -260,7 +311,7 @@ class Connection {
     this.status = status;
     if (status >= 200) {
       this.keepAlive = shouldKeepAlive;
-      if (shouldKeepAlive) this.keepAliveMs = this.keepAliveHint(headers);
+      if (shouldKeepAlive) this.keepAliveMs = this.keepAliveFor(keepAliveField(headers));
       this.state = READING_BODY;
       if (p.bodyTimeout !== p.headersTimeout) this.socket.setTimeout(p.bodyTimeout);
     }
@@ -271,18 +322,12 @@ class Connection {
     return status < 200 || p.isHead ? 1 : 0;
   };
 
-  /** Keep-Alive: timeout=N (RFC 9112 has none; the de-facto hint undici honours too), less a margin. */
-  private keepAliveHint(headers: string[]): number {
+  /** How long the connection may idle: the upstream's Keep-Alive hint less a margin, else the default. */
+  private keepAliveFor(seconds: number): number {
     const { keepAliveTimeout, keepAliveMaxTimeout } = this.pool.client.options;
-    for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i];
-      if (name.length !== 10 || name.toLowerCase() !== 'keep-alive') continue;
-      const m = /timeout=(\d+)/i.exec(headers[i + 1]);
-      if (!m) break;
-      const ms = Number(m[1]) * 1000 - KEEP_ALIVE_THRESHOLD_MS;
-      return ms <= 0 ? 0 : Math.min(ms, keepAliveMaxTimeout);
-    }
-    return keepAliveTimeout;
+    if (seconds < 0) return keepAliveTimeout;
+    const ms = seconds * 1000 - KEEP_ALIVE_THRESHOLD_MS;
+    return ms <= 0 ? 0 : Math.min(ms, keepAliveMaxTimeout);
   }
 
   private readonly onBody = (chunk: Buffer): void => {
@@ -294,15 +339,20 @@ class Connection {
   private readonly onMessageComplete = (): void => {
     const p = this.current;
     if (p === null || p.done) return;
+    this.inParser = false;
     const trailers = this.pieces ?? [];
     this.pieces = null;
     if (this.status < 200) return; // 1xx: the final response follows on the same connection
+    this.finished = true;
+    this.complete(p, trailers);
+  };
+
+  private complete(p: Pending, trailers: string[]): void {
     p.done = true;
     this.current = null;
     this.pool.running--;
-    this.finished = true;
     p.handler.onComplete?.(trailers as never);
-  };
+  }
 
   /** Back to the idle list after the response is read, or closed when it may not be reused. */
   private release(): void {
@@ -369,6 +419,16 @@ class Connection {
   };
 }
 
+/** The value of the last Keep-Alive field's timeout, in seconds, or -1. */
+function keepAliveField(headers: string[]): number {
+  let seconds = -1;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i];
+    if (name.length === 10 && name.toLowerCase() === 'keep-alive') seconds = keepAliveTimeoutSeconds(headers[i + 1]);
+  }
+  return seconds;
+}
+
 /**
  * The upstream connections of one listener side for plain-HTTP origins: a pool of keep-alive
  * connections per origin, no limit on their number (as undici's Agent by default), no queueing.
@@ -377,9 +437,12 @@ export class H1Client implements UpstreamDispatcher {
   private readonly pools = new Map<string, OriginPool>();
   private other: ReturnType<H1ClientOptions['fallback']> | undefined = undefined;
   closing = false;
+  readonly simpleHeads: boolean;
   private drained: (() => void) | undefined = undefined;
 
-  constructor(readonly options: H1ClientOptions) {}
+  constructor(readonly options: H1ClientOptions) {
+    this.simpleHeads = options.simpleHeads !== false;
+  }
 
   dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     const origin = opts.origin as string;
