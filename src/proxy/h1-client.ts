@@ -143,6 +143,10 @@ class Connection {
   private status = 0;
   private keepAlive = false;
   private keepAliveMs: number;
+  /** The socket's timeout now: Node restarts it on every read and write, so it is set only when it changes. */
+  private timeoutMs = -1;
+  /** While idle: reused only before this time (Date.now()), checked when a request takes it. */
+  idleUntil = 0;
   /** A response began that no request asked for: the connection is not to be trusted. */
   private unsolicited = false;
   private finished = false;
@@ -158,7 +162,7 @@ class Connection {
     this.keepAliveMs = client.options.keepAliveTimeout;
     const socket = connect({ host: pool.host, port: pool.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 });
     this.socket = socket;
-    socket.setTimeout(client.options.connectTimeout);
+    this.arm(client.options.connectTimeout);
     socket.on('connect', this.onConnect);
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
@@ -187,7 +191,7 @@ class Connection {
     this.socket.ref();
     p.handler.onConnect?.(p.abort);
     if (p.done) return; // aborted in onConnect
-    this.socket.setTimeout(p.headersTimeout);
+    this.arm(p.headersTimeout);
     this.socket.write(p.head, 'latin1');
   }
 
@@ -245,7 +249,15 @@ class Connection {
       return;
     }
     if (this.finished) this.release();
+    else if (this.state === READING_BODY && this.current !== null) this.arm(this.current.bodyTimeout);
   };
+
+  /** The socket's timeout for the phase ahead: the connect, the response head, the body's silences. */
+  private arm(ms: number): void {
+    if (ms === this.timeoutMs) return;
+    this.timeoutMs = ms;
+    this.socket.setTimeout(ms);
+  }
 
   /** A head the JavaScript reader took: the same steps as llhttp's callbacks below. */
   private simpleHead(p: Pending, head: SimpleHead, chunk: Buffer): void {
@@ -253,7 +265,6 @@ class Connection {
     this.keepAlive = head.keepAlive;
     if (head.keepAlive) this.keepAliveMs = this.keepAliveFor(head.keepAliveSeconds);
     this.state = READING_BODY;
-    if (p.bodyTimeout !== p.headersTimeout) this.socket.setTimeout(p.bodyTimeout);
     const paused = p.handler.onHeaders?.(head.status, head.headers as unknown as Buffer[], this.resume, head.statusText) === false;
     if (p.done) return;
     if (paused) this.socket.pause();
@@ -272,7 +283,10 @@ class Connection {
       if (p.done) return;
       start += take;
     }
-    if (this.bodyLeft > 0) return;
+    if (this.bodyLeft > 0) {
+      this.arm(p.bodyTimeout); // the body continues in later reads
+      return;
+    }
     if (start < chunk.length) this.unsolicited = true;
     this.complete(p, []);
     this.release();
@@ -313,7 +327,6 @@ class Connection {
       this.keepAlive = shouldKeepAlive;
       if (shouldKeepAlive) this.keepAliveMs = this.keepAliveFor(keepAliveField(headers));
       this.state = READING_BODY;
-      if (p.bodyTimeout !== p.headersTimeout) this.socket.setTimeout(p.bodyTimeout);
     }
     const paused = p.handler.onHeaders?.(status, headers as unknown as Buffer[], this.resume, statusText) === false;
     if (p.done) return -1;
@@ -365,7 +378,10 @@ class Connection {
     this.state = IDLE;
     // A response paused for the client's backpressure may have ended paused.
     if (socket.isPaused()) socket.resume();
-    socket.setTimeout(this.keepAliveMs);
+    // The socket's timeout stays armed (a connection idle that long closes); the keep-alive limit
+    // is checked when a request takes the connection, which costs a request no timer.
+    this.idleUntil = Date.now() + this.keepAliveMs;
+    if (this.timeoutMs === 0) this.arm(this.keepAliveMs);
     socket.unref();
     this.pool.idle.push(this);
   }
@@ -459,7 +475,16 @@ export class H1Client implements UpstreamDispatcher {
       handler.onError?.(head);
       return false;
     }
-    const conn = pool.idle.pop() ?? new Connection(pool);
+    let conn = pool.idle.pop();
+    if (conn !== undefined && conn.idleUntil <= Date.now()) {
+      // Idle past its keep-alive limit: the upstream may be closing it. Older idle ones are too.
+      const now = Date.now();
+      while (conn !== undefined && conn.idleUntil <= now) {
+        conn.socket.destroy();
+        conn = pool.idle.pop();
+      }
+    }
+    conn ??= new Connection(pool);
     const headers = opts.headersTimeout ?? 300_000;
     conn.start(new Pending(conn, handler, head, opts.method === 'HEAD', headers, opts.bodyTimeout ?? 300_000));
     return true;

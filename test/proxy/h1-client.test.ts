@@ -218,6 +218,16 @@ describe('h1-client: the upstream client for bodiless requests', () => {
     expect(up.received[3].match(/GET \//g)).toHaveLength(2);
   });
 
+  it('a connection idle past the keep-alive limit is closed, not reused', async () => {
+    up = await rawUpstream([]);
+    c = new H1Client({ connectTimeout: 2_000, keepAliveTimeout: 50, keepAliveMaxTimeout: 60_000, fallback: noFallback });
+    await exchange(c, { origin: up.origin });
+    await new Promise((r) => setTimeout(r, 120));
+    expect((await exchange(c, { origin: up.origin })).body).toBe('ok');
+    expect(up.sockets).toHaveLength(2);
+    await waitFor(() => up!.sockets[0].destroyed || up!.sockets[0].readableEnded, 2_000, 'the expired connection closed');
+  });
+
   it('an idle connection the upstream closes leaves the pool; the next request opens another', async () => {
     up = await rawUpstream([]);
     c = client();
