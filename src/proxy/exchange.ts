@@ -161,7 +161,8 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onConnect(abort: (err?: Error) => void): void {
     this.abortUpstream = abort;
-    if (this.clientAborted) abort(new Error('client disconnected'));
+    // The exchange may be over already: the client left, or node:http refused the rest of its request.
+    if (this.clientAborted || this.done) abort(new Error('client disconnected'));
     else this.observer.connected?.();
   }
 

@@ -1,17 +1,20 @@
 /**
- * tracecar's own HTTP/1.1 client for the requests most traffic is made of: no request body, a
- * plain http:// upstream. Everything else (a request body, an upgrade, https://) goes to undici's
- * Agent, created on first use. Measured reason (docs/performance.md): undici's client side was
- * ~40% of a bare proxy's CPU; this path keeps undici's handler interface (proxy/exchange.ts does
- * not know which one ran) and its error codes, so spans and error.type read the same.
+ * tracecar's own HTTP/1.1 client towards plain http:// upstreams, the path nearly every proxied
+ * request takes; upgrades (WebSocket) and https:// go to undici's Agent, created on first use.
+ * Measured reason (docs/performance.md): undici's client side was ~40% of a bare proxy's CPU. It
+ * keeps undici's handler interface (proxy/exchange.ts does not know which one ran) and undici's
+ * error codes, so spans and error.type read the same.
  *
  * Responses are parsed by Node's own llhttp binding (the parser node:http's client uses, with its
  * strict RFC 9112 framing: Content-Length and Transfer-Encoding together, duplicate lengths, bad
- * chunk sizes and header overflow are errors, never guesses). One request per connection at a
- * time (no pipelining), idle connections kept per origin for the upstream's Keep-Alive hint.
+ * chunk sizes and header overflow are errors, never guesses), the common head by proxy/h1-head.ts.
+ * Request bodies are streamed with backpressure, as received (Content-Length) or chunked. One
+ * request per connection at a time (no pipelining); idle connections are kept per origin for the
+ * upstream's Keep-Alive hint.
  */
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { keepAliveTimeoutSeconds, readSimpleHead, type SimpleHead } from './h1-head.js';
 
@@ -110,6 +113,10 @@ class Pending {
     readonly isHead: boolean,
     readonly headersTimeout: number,
     readonly bodyTimeout: number,
+    /** The request body, streamed after the head. */
+    readonly body: Readable | null,
+    /** Its Content-Length, or -1: sent chunked (RFC 9112 §7.1). */
+    readonly bodyLength: number,
   ) {}
   done = false;
   /** Abort by the handler (the client left): the connection cannot be reused mid-response. */
@@ -154,6 +161,11 @@ class Connection {
   private inParser = false;
   /** Body bytes still owed by a response whose head the JavaScript reader took (Content-Length). */
   private bodyLeft = 0;
+  /** The request whose body is being written, and how much of it went out. */
+  private sending: Pending | null = null;
+  private bodySent = 0;
+  /** The response ended before the request body did: the connection is not reused. */
+  private requestCut = false;
   private closed = false;
   private socketError: Error | undefined = undefined;
 
@@ -169,6 +181,7 @@ class Connection {
     socket.on('timeout', this.onTimeout);
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
+    socket.on('drain', this.onDrain);
     const parser = new HTTPParser();
     parser.initialize(HTTPParser.RESPONSE, {}, maxHeaderSize, 0);
     parser[HTTPParser.kOnMessageBegin] = this.onMessageBegin;
@@ -191,13 +204,96 @@ class Connection {
     this.socket.ref();
     p.handler.onConnect?.(p.abort);
     if (p.done) return; // aborted in onConnect
-    this.arm(p.headersTimeout);
+    const body = p.body;
+    if (body === null) {
+      this.arm(p.headersTimeout);
+      this.socket.write(p.head, 'latin1');
+      return;
+    }
+    if (body.destroyed || body.readableAborted) {
+      // The client's request ended badly while the connection was being made (node:http refused a
+      // chunk, the client left): nothing of it is sent.
+      this.fail(p, body.errored ?? transportError('UND_ERR_ABORTED', 'Request aborted', 'RequestAbortedError'));
+      return;
+    }
+    // As undici's headersTimeout: the wait for the response head starts once the request is sent
+    // (a slow client body is limits.requestTimeout's to cut).
+    this.arm(0);
     this.socket.write(p.head, 'latin1');
+    this.sending = p;
+    this.bodySent = 0;
+    body.on('data', this.onBodyData);
+    body.on('end', this.onBodyEnd);
+    body.on('error', this.onBodyError);
+    body.on('close', this.onBodyClose);
   }
+
+  /** The request body is no longer ours to read (sent, failed, or the response ended first). */
+  private detachBody(): void {
+    const p = this.sending;
+    if (p === null) return;
+    this.sending = null;
+    const body = p.body!;
+    body.off('data', this.onBodyData);
+    body.off('end', this.onBodyEnd);
+    body.off('error', this.onBodyError);
+    body.off('close', this.onBodyClose);
+  }
+
+  private readonly onBodyData = (chunk: Buffer | string): void => {
+    const p = this.sending;
+    if (p === null || p.done) return;
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (buf.length === 0) return;
+    const socket = this.socket;
+    let ok: boolean;
+    if (p.bodyLength >= 0) {
+      this.bodySent += buf.length;
+      if (this.bodySent > p.bodyLength) return this.fail(p, lengthMismatch());
+      ok = socket.write(buf);
+    } else {
+      socket.cork();
+      socket.write(`${buf.length.toString(16)}\r\n`, 'latin1');
+      socket.write(buf);
+      ok = socket.write('\r\n', 'latin1');
+      socket.uncork();
+    }
+    p.handler.onBodySent?.(buf as never, this.bodySent);
+    if (!ok && !p.done) p.body!.pause(); // resumed by the socket's 'drain'
+  };
+
+  private readonly onBodyEnd = (): void => {
+    const p = this.sending;
+    this.detachBody();
+    if (p === null || p.done) return;
+    if (p.bodyLength >= 0 && this.bodySent !== p.bodyLength) return this.fail(p, lengthMismatch());
+    if (p.bodyLength < 0) this.socket.write('0\r\n\r\n', 'latin1');
+    if (this.state === WAITING_HEADERS) this.arm(p.headersTimeout);
+  };
+
+  private readonly onBodyError = (err: Error): void => {
+    const p = this.sending;
+    this.detachBody();
+    if (p !== null) this.fail(p, err);
+  };
+
+  /** Destroyed without 'end' or 'error' (the client went away). */
+  private readonly onBodyClose = (): void => {
+    const p = this.sending;
+    if (p === null || p.body!.readableEnded) return;
+    this.detachBody();
+    this.fail(p, transportError('UND_ERR_ABORTED', 'Request aborted', 'RequestAbortedError'));
+  };
+
+  private readonly onDrain = (): void => {
+    const p = this.sending;
+    if (p !== null && !p.done && p.body!.isPaused()) p.body!.resume();
+  };
 
   /** The request ends with `err`; a connection with a response half read is closed. */
   fail(p: Pending, err: Error): void {
     if (p.done) return;
+    if (this.sending === p) this.detachBody();
     p.done = true;
     this.current = null;
     this.pool.running--;
@@ -361,6 +457,12 @@ class Connection {
   };
 
   private complete(p: Pending, trailers: string[]): void {
+    if (this.sending === p) {
+      // An early answer (a 413, a redirect): the rest of the body is never sent, so the
+      // connection is left mid-request and closed; the client's body is node:http's to drain.
+      this.detachBody();
+      this.requestCut = true;
+    }
     p.done = true;
     this.current = null;
     this.pool.running--;
@@ -371,7 +473,7 @@ class Connection {
   private release(): void {
     this.finished = false;
     const socket = this.socket;
-    if (!this.keepAlive || this.keepAliveMs <= 0 || this.unsolicited || this.pool.client.closing || socket.destroyed || this.closed) {
+    if (!this.keepAlive || this.keepAliveMs <= 0 || this.unsolicited || this.requestCut || this.pool.client.closing || socket.destroyed || this.closed) {
       socket.destroy();
       return;
     }
@@ -462,7 +564,8 @@ export class H1Client implements UpstreamDispatcher {
 
   dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     const origin = opts.origin as string;
-    if (Parser === undefined || opts.body != null || opts.upgrade || opts.method === 'CONNECT' || !origin.startsWith('http:') || !Array.isArray(opts.headers)) {
+    const body = opts.body;
+    if (Parser === undefined || (body != null && !isStream(body)) || opts.upgrade || opts.method === 'CONNECT' || !origin.startsWith('http:') || !Array.isArray(opts.headers)) {
       return this.fallback().dispatch(opts, handler);
     }
     if (this.closing) {
@@ -470,7 +573,7 @@ export class H1Client implements UpstreamDispatcher {
       return false;
     }
     const pool = this.pools.get(origin) ?? this.addPool(origin);
-    const head = requestHead(opts, pool.hostLine);
+    const head = requestHead(opts, pool.hostLine, body != null);
     if (typeof head !== 'string') {
       handler.onError?.(head);
       return false;
@@ -486,7 +589,8 @@ export class H1Client implements UpstreamDispatcher {
     }
     conn ??= new Connection(pool);
     const headers = opts.headersTimeout ?? 300_000;
-    conn.start(new Pending(conn, handler, head, opts.method === 'HEAD', headers, opts.bodyTimeout ?? 300_000));
+    const stream = body == null ? null : (body as Readable);
+    conn.start(new Pending(conn, handler, head, opts.method === 'HEAD', headers, opts.bodyTimeout ?? 300_000, stream, declaredLength));
     return true;
   }
 
@@ -541,7 +645,23 @@ function expectsPayload(method: string): boolean {
 }
 
 /** The request line and header section, or an error for a field that would split the request. */
-function requestHead(opts: Dispatcher.DispatchOptions, hostLine: string): string | Error {
+/** The Content-Length the last requestHead() found in the headers, or -1. */
+let declaredLength = -1;
+
+function isStream(body: unknown): boolean {
+  return typeof (body as Readable).on === 'function' && typeof (body as Readable).pause === 'function';
+}
+
+function lengthMismatch(): Error {
+  return transportError('UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'Request body length does not match content-length header', 'RequestContentLengthMismatchError');
+}
+
+/**
+ * The request line and header section, or an error for a field that would split the request.
+ * A body without Content-Length is sent chunked; a bodiless POST, PUT or PATCH says
+ * `content-length: 0`, as undici does.
+ */
+function requestHead(opts: Dispatcher.DispatchOptions, hostLine: string, hasBody: boolean): string | Error {
   const method = opts.method;
   const path = opts.path;
   if (NOT_SAFE.test(path) || path.includes(' ')) return transportError('UND_ERR_INVALID_ARG', 'invalid request path', 'InvalidArgumentError');
@@ -549,19 +669,28 @@ function requestHead(opts: Dispatcher.DispatchOptions, hostLine: string): string
   let lines = '';
   let host = false;
   let length = false;
+  declaredLength = -1;
   if (headers) {
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i];
       const value = headers[i + 1];
       if (NOT_SAFE.test(value)) return transportError('UND_ERR_INVALID_ARG', `invalid ${name} header`, 'InvalidArgumentError');
       if (name.length === 4 && name.toLowerCase() === 'host') host = true;
-      else if (name.length === 14 && name.toLowerCase() === 'content-length') length = true;
+      else if (name.length === 14 && name.toLowerCase() === 'content-length') {
+        length = true;
+        declaredLength = /^\d{1,15}$/.test(value) ? Number(value) : -2;
+      } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
+        return transportError('UND_ERR_INVALID_ARG', 'invalid transfer-encoding header', 'InvalidArgumentError');
+      }
       lines += `${name}: ${value}\r\n`;
     }
   }
   let head = `${method} ${path} HTTP/1.1\r\n`;
   if (!host) head += hostLine;
   head += 'connection: keep-alive\r\n';
-  if (!length && expectsPayload(method)) head += 'content-length: 0\r\n';
+  if (declaredLength === -2) return transportError('UND_ERR_INVALID_ARG', 'invalid content-length header', 'InvalidArgumentError');
+  if (hasBody) {
+    if (!length) head += 'transfer-encoding: chunked\r\n';
+  } else if (!length && expectsPayload(method)) head += 'content-length: 0\r\n';
   return `${head}${lines}\r\n`;
 }

@@ -23,7 +23,7 @@ const KEEP_ALIVE_MAX_TIMEOUT = 60_000;
 
 /**
  * undici's keep-alive connection pool: one Agent keeps a Pool per origin. It carries what
- * proxy/h1-client.ts does not (request bodies, upgrades, https://); an https:// target with TLS
+ * proxy/h1-client.ts does not (upgrades, https://); an https:// target with TLS
  * settings of its own gets an Agent of its own (proxy/upstreams.ts).
  */
 export function createUpstreamAgent(timeouts: TimeoutConfig, tls?: AgentTls): Agent {
@@ -42,7 +42,7 @@ export function createUpstreamAgent(timeouts: TimeoutConfig, tls?: AgentTls): Ag
 
 /**
  * The connections of one listener side towards plain-HTTP/1.1 upstreams (the forward proxy and
- * http:// targets): tracecar's own client for bodiless requests, undici behind it for the rest.
+ * http:// targets): tracecar's own client, undici behind it for upgrades and https://.
  */
 export function createUpstreamClient(timeouts: TimeoutConfig): H1Client {
   return new H1Client({

@@ -1,6 +1,6 @@
 /**
  * The connections of one listener side (ingress or egress) towards its targets: for HTTP/1.1 one
- * shared client (proxy/h1-client.ts, with undici behind it for bodies, upgrades and https://), plus
+ * shared client (proxy/h1-client.ts, with undici behind it for upgrades and https://), plus
  * one undici Agent per distinct TLS setting of an https:// target (its CA, client certificate and
  * server name go into undici's connector); the HTTP/2 session pool for h2c:// and h2 targets. Built once at start; a reload that changes a target's TLS files gets new
  * connections for it, and the ones no target uses any more are closed once idle.

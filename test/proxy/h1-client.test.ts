@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { PassThrough, Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { H1Client, type UpstreamDispatcher } from '../../src/proxy/h1-client.js';
 import { waitFor } from '../helpers/wait.js';
@@ -267,6 +268,113 @@ describe('h1-client: the upstream client for bodiless requests', () => {
     expect(up.sockets).toHaveLength(1);
   }, 10_000);
 
+  it('a request body with Content-Length goes as received; without one, chunked; the connection is reused after either', async () => {
+    up = await rawUpstream([]);
+    c = client();
+    const sized = await exchange(c, { origin: up.origin, method: 'PUT', headers: ['content-length', '11'], body: Readable.from([Buffer.from('hello'), Buffer.from(' world')]) });
+    expect(sized.body).toBe('ok');
+    const chunked = await exchange(c, { origin: up.origin, method: 'POST', headers: [], body: Readable.from([Buffer.from('abc'), Buffer.from('defgh')]) });
+    expect(chunked.body).toBe('ok');
+    expect(up.received).toHaveLength(1);
+    const port = new URL(up.origin).port;
+    expect(up.received[0]).toBe(
+      `PUT / HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nconnection: keep-alive\r\ncontent-length: 11\r\n\r\nhello world` +
+        `POST / HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nconnection: keep-alive\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n5\r\ndefgh\r\n0\r\n\r\n`,
+    );
+  });
+
+  it('a body shorter or longer than its Content-Length fails the request and closes the connection', async () => {
+    up = await rawUpstream([() => {}, () => {}]);
+    c = client();
+    const short = await exchange(c, { origin: up.origin, method: 'POST', headers: ['content-length', '10'], body: Readable.from([Buffer.from('12345')]) });
+    expect(short.error?.code).toBe('UND_ERR_REQ_CONTENT_LENGTH_MISMATCH');
+    const long = await exchange(c, { origin: up.origin, method: 'POST', headers: ['content-length', '2'], body: Readable.from([Buffer.from('12345')]) });
+    expect(long.error?.code).toBe('UND_ERR_REQ_CONTENT_LENGTH_MISMATCH');
+    await waitFor(() => c!.stats[up!.origin] === undefined, 2_000, 'both connections closed');
+  });
+
+  it('a request body that errors fails the request with its error', async () => {
+    up = await rawUpstream([() => {}]);
+    c = client();
+    const body = new PassThrough();
+    const r = exchange(c, { origin: up.origin, method: 'POST', headers: [], body });
+    body.write('part');
+    await waitFor(() => up!.received[0]?.includes('part'), 2_000, 'the first part at the upstream');
+    body.destroy(Object.assign(new Error('too big'), { code: 'TEST_BODY' }));
+    expect((await r).error?.code).toBe('TEST_BODY');
+  });
+
+  it('a body that ended badly while the connection was being made is not sent at all', async () => {
+    up = await rawUpstream([]);
+    c = client();
+    const body = new PassThrough();
+    const r = exchange(c, { origin: up.origin, method: 'POST', headers: [], body });
+    body.destroy(Object.assign(new Error('bad chunk'), { code: 'HPE_INVALID_CHUNK_SIZE' }));
+    expect((await r).error?.code).toBe('HPE_INVALID_CHUNK_SIZE');
+    await waitFor(() => up!.sockets[0]?.destroyed || up!.sockets[0]?.readableEnded, 2_000, 'the connection closed');
+    expect(up.received[0]).toBe('');
+  });
+
+  it('an answer before the request body is done (an early 413) completes the exchange; the connection is closed, not reused', async () => {
+    up = await rawUpstream(['HTTP/1.1 413 Payload Too Large\r\ncontent-length: 0\r\n\r\n']);
+    c = client();
+    const body = new PassThrough();
+    body.write('the start of a long body');
+    const r = await exchange(c, { origin: up.origin, method: 'POST', headers: ['content-length', '1000000'], body });
+    expect(r.statuses).toEqual([413]);
+    expect(r.error).toBeUndefined();
+    expect((await exchange(c, { origin: up.origin })).body).toBe('ok');
+    expect(up.sockets).toHaveLength(2);
+    body.destroy();
+  });
+
+  it('backpressure on the request body: an upstream that stops reading stops the body being read; all of it arrives once it reads again', async () => {
+    const total = 64 * 1024 * 1024;
+    let produced = 0;
+    const body = new Readable({
+      read() {
+        if (produced >= total) return void this.push(null);
+        produced += 64 * 1024;
+        this.push(Buffer.alloc(64 * 1024, 0x61));
+      },
+    });
+    let upstreamSocket: Socket | undefined;
+    let got = 0;
+    const server = createServer((s) => {
+      upstreamSocket = s;
+      s.pause();
+      s.on('data', (d: Buffer) => {
+        got += d.length;
+        if (got >= total) s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    c = client();
+    try {
+      const r = exchange(c, { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, method: 'PUT', headers: ['content-length', String(total)], body });
+      await waitFor(() => upstreamSocket !== undefined, 2_000, 'the upstream connection');
+      // The body stops being produced while the upstream does not read: it settles below the total.
+      let last = -1;
+      await waitFor(
+        () => {
+          const settled = produced === last;
+          last = produced;
+          return settled;
+        },
+        5_000,
+        'the body to stop',
+        100,
+      );
+      expect(produced).toBeLessThan(total);
+      upstreamSocket!.resume();
+      expect((await r).body).toBe('ok');
+      expect(produced).toBe(total);
+    } finally {
+      upstreamSocket?.destroy();
+      await new Promise((r) => server.close(r));
+    }
+  }, 20_000);
+
   it("an abort after the response does not touch the connection's next request", async () => {
     up = await rawUpstream([]);
     c = client();
@@ -292,7 +400,7 @@ describe('h1-client: the upstream client for bodiless requests', () => {
     expect((await exchange(c, { origin: `http://127.0.0.1:${port}` })).error?.code).toBe('ECONNREFUSED');
   });
 
-  it('a request body, an upgrade or an https:// origin goes to the fallback dispatcher, created on first use', async () => {
+  it('a body that is not a stream, an upgrade or an https:// origin goes to the fallback dispatcher, created on first use', async () => {
     const seen: string[] = [];
     let created = 0;
     const fallback = () => {
