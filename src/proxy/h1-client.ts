@@ -590,6 +590,9 @@ export class H1Client implements UpstreamDispatcher {
     conn ??= new Connection(pool);
     const headers = opts.headersTimeout ?? 300_000;
     const stream = body == null ? null : (body as Readable);
+    // The body may fail before its request is sent or after it ended (limits.maxBodyBytes, a bad
+    // chunk): its error is the request's to report, never an uncaught 'error' event.
+    stream?.on('error', ignore);
     conn.start(new Pending(conn, handler, head, opts.method === 'HEAD', headers, opts.bodyTimeout ?? 300_000, stream, declaredLength));
     return true;
   }
@@ -647,6 +650,8 @@ function expectsPayload(method: string): boolean {
 /** The request line and header section, or an error for a field that would split the request. */
 /** The Content-Length the last requestHead() found in the headers, or -1. */
 let declaredLength = -1;
+
+function ignore(): void {}
 
 function isStream(body: unknown): boolean {
   return typeof (body as Readable).on === 'function' && typeof (body as Readable).pause === 'function';

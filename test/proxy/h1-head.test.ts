@@ -101,7 +101,8 @@ describe('the JavaScript head reader reads every response as llhttp does, or lea
           buf = buf.slice(end + 4);
           if (first) {
             first = false;
-            const [, response] = CORPUS.find(([what]) => what === path)!;
+            // A connection opened for the follow-up request (the first one was closed) answers it plainly.
+            const response = CORPUS.find(([what]) => what === path)?.[1] ?? OK_TAIL;
             const bytes = Buffer.from(response, 'latin1');
             if (/until close|short$/.test(response)) socket.end(bytes);
             else socket.write(bytes);
