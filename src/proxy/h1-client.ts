@@ -88,6 +88,12 @@ function transportError(code: string, message: string, name = 'Error'): Error {
   e.name = name;
   return e;
 }
+function otherSideClosed(): Error {
+  return transportError('UND_ERR_SOCKET', 'other side closed', 'SocketError');
+}
+function aborted(): Error {
+  return transportError('UND_ERR_ABORTED', 'Request aborted', 'RequestAbortedError');
+}
 /** undici's HTTPParserError carries no code for these: error.type stays `HTTPParserError`. */
 function parserError(reason: string): Error {
   const e = new Error(`Response does not match the HTTP/1.1 protocol (${reason})`);
@@ -122,7 +128,7 @@ class Pending {
   /** Abort by the handler (the client left): the connection cannot be reused mid-response. */
   readonly abort = (err?: Error): void => {
     if (this.done) return;
-    this.conn.fail(this, err ?? transportError('UND_ERR_ABORTED', 'Request aborted', 'RequestAbortedError'));
+    this.conn.fail(this, err ?? aborted());
   };
 }
 
@@ -166,7 +172,6 @@ class Connection {
   private bodySent = 0;
   /** The response ended before the request body did: the connection is not reused. */
   private requestCut = false;
-  private closed = false;
   private socketError: Error | undefined = undefined;
 
   constructor(readonly pool: OriginPool) {
@@ -213,7 +218,7 @@ class Connection {
     if (body.destroyed || body.readableAborted) {
       // The client's request ended badly while the connection was being made (node:http refused a
       // chunk, the client left): nothing of it is sent.
-      this.fail(p, body.errored ?? transportError('UND_ERR_ABORTED', 'Request aborted', 'RequestAbortedError'));
+      this.fail(p, body.errored ?? aborted());
       return;
     }
     // As undici's headersTimeout: the wait for the response head starts once the request is sent
@@ -282,7 +287,7 @@ class Connection {
     const p = this.sending;
     if (p === null || p.body!.readableEnded) return;
     this.detachBody();
-    this.fail(p, transportError('UND_ERR_ABORTED', 'Request aborted', 'RequestAbortedError'));
+    this.fail(p, aborted());
   };
 
   private readonly onDrain = (): void => {
@@ -355,15 +360,23 @@ class Connection {
     this.socket.setTimeout(ms);
   }
 
-  /** A head the JavaScript reader took: the same steps as llhttp's callbacks below. */
-  private simpleHead(p: Pending, head: SimpleHead, chunk: Buffer): void {
-    this.status = head.status;
-    this.keepAlive = head.keepAlive;
-    if (head.keepAlive) this.keepAliveMs = this.keepAliveFor(head.keepAliveSeconds);
-    this.state = READING_BODY;
-    const paused = p.handler.onHeaders?.(head.status, head.headers as unknown as Buffer[], this.resume, head.statusText) === false;
-    if (p.done) return;
+  /** A response head from either reader, to the handler; false when the handler ended the request. */
+  private responseHead(p: Pending, status: number, headers: string[], statusText: string, keepAlive: boolean, keepAliveSeconds: number): boolean {
+    this.status = status;
+    if (status >= 200) {
+      this.keepAlive = keepAlive;
+      if (keepAlive) this.keepAliveMs = this.keepAliveFor(keepAliveSeconds);
+      this.state = READING_BODY;
+    }
+    const paused = p.handler.onHeaders?.(status, headers as unknown as Buffer[], this.resume, statusText) === false;
+    if (p.done) return false;
     if (paused) this.socket.pause();
+    return true;
+  }
+
+  /** A head the JavaScript reader took. */
+  private simpleHead(p: Pending, head: SimpleHead, chunk: Buffer): void {
+    if (!this.responseHead(p, head.status, head.headers, head.statusText, head.keepAlive, head.keepAliveSeconds)) return;
     this.bodyLeft = head.contentLength;
     this.simpleBody(p, chunk, head.bodyStart);
   }
@@ -418,15 +431,8 @@ class Connection {
       this.broken(parserError('Upgrade in a response to a request that asked for none'));
       return -1;
     }
-    this.status = status;
-    if (status >= 200) {
-      this.keepAlive = shouldKeepAlive;
-      if (shouldKeepAlive) this.keepAliveMs = this.keepAliveFor(keepAliveField(headers));
-      this.state = READING_BODY;
-    }
-    const paused = p.handler.onHeaders?.(status, headers as unknown as Buffer[], this.resume, statusText) === false;
-    if (p.done) return -1;
-    if (paused) this.socket.pause();
+    const seconds = status >= 200 && shouldKeepAlive ? keepAliveField(headers) : -1;
+    if (!this.responseHead(p, status, headers, statusText, shouldKeepAlive, seconds)) return -1;
     // No body after a 1xx, nor after a HEAD response's headers (RFC 9110 §9.3.2).
     return status < 200 || p.isHead ? 1 : 0;
   };
@@ -473,7 +479,7 @@ class Connection {
   private release(): void {
     this.finished = false;
     const socket = this.socket;
-    if (!this.keepAlive || this.keepAliveMs <= 0 || this.unsolicited || this.requestCut || this.pool.client.closing || socket.destroyed || this.closed) {
+    if (!this.keepAlive || this.keepAliveMs <= 0 || this.unsolicited || this.requestCut || this.pool.client.closing || socket.destroyed) {
       socket.destroy();
       return;
     }
@@ -491,14 +497,11 @@ class Connection {
   private readonly onEnd = (): void => {
     const p = this.current;
     if (p !== null && !p.done && this.state === READING_BODY) {
-      // A body delimited by the close ends here (RFC 9112 §6.3 rule 8); any other is cut short.
-      const r = this.parser.finish();
-      if (r === undefined && p.done) {
-        this.socket.destroy();
-        return;
-      }
+      // A body delimited by the close ends here (RFC 9112 §6.3 rule 8, `current` is then null);
+      // any other is cut short.
+      this.parser.finish();
     }
-    this.socket.destroy(this.current ? transportError('UND_ERR_SOCKET', 'other side closed', 'SocketError') : undefined);
+    this.socket.destroy(this.current ? otherSideClosed() : undefined);
   };
 
   private readonly onTimeout = (): void => {
@@ -524,15 +527,13 @@ class Connection {
   };
 
   private readonly onClose = (): void => {
-    if (this.closed) return;
-    this.closed = true;
     const pool = this.pool;
     pool.connected--;
     const i = pool.idle.indexOf(this);
     if (i >= 0) pool.idle.splice(i, 1);
     this.parser.close();
     const p = this.current;
-    if (p !== null && !p.done) this.fail(p, this.socketError ?? transportError('UND_ERR_SOCKET', 'other side closed', 'SocketError'));
+    if (p !== null && !p.done) this.fail(p, this.socketError ?? otherSideClosed());
     pool.client.connectionClosed(pool);
   };
 }
